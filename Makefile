@@ -1,0 +1,120 @@
+# libcnn and the cnn-* programs.
+#
+#   make            build the library and the programs into build/
+#   make check      install missing dependencies, build, run every test
+#   make check SANITIZE=1   the same under AddressSanitizer + UBSan (build-san/)
+#   make demo       edge-detect a real photo from Debian's python3-skimage
+#   make bench      speed against PyTorch (not part of check)
+#   make install PREFIX=/usr/local DESTDIR=
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+
+VERSION := $(shell sed -n 's/^\#define CNN_VERSION "\(.*\)"/\1/p' lib/cnn.h)
+SOVERSION := 0
+
+PKGS := libpng libzstd zlib
+CFLAGS ?= -O2 -g
+CPPFLAGS += -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+XCFLAGS := -std=gnu11 -Wall -Wextra -fPIC -fopenmp -D_FILE_OFFSET_BITS=64
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpng -lzstd -lz) -ljpeg -lm
+LDFLAGS += -fopenmp
+
+ifeq ($(SANITIZE),1)
+B := build-san
+XCFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+else
+B := build
+endif
+
+# Every lib/*.c is part of libcnn.  Every lib/simd/NAME.c is compiled once
+# per instruction set below, with CNN_ISA_<isa> defined, and the library
+# picks the best one the processor has at run time.
+LIB_SRC := $(wildcard lib/*.c)
+SIMD_SRC := $(wildcard lib/simd/*.c)
+ISAS := avx512 avx2 generic
+ISAFLAGS_avx512 := -mavx512f -mavx512dq -mavx512bw -mavx512vl -mavx2 -mfma -DCNN_ISA_avx512
+ISAFLAGS_avx2 := -mavx2 -mfma -DCNN_ISA_avx2
+ISAFLAGS_generic := -DCNN_ISA_generic
+
+LIB_OBJ := $(LIB_SRC:lib/%.c=$(B)/lib/%.o) \
+	$(foreach isa,$(ISAS),$(SIMD_SRC:lib/simd/%.c=$(B)/lib/simd/%-$(isa).o))
+PROGS := $(patsubst bin/%.c,%,$(wildcard bin/cnn-*.c))
+TOOL_OBJ := $(patsubst bin/%.c,$(B)/bin/%.o,$(filter-out bin/cnn-%.c,$(wildcard bin/*.c)))
+UNIT := $(patsubst tests/unit/%.c,$(B)/tests/%,$(wildcard tests/unit/test_*.c))
+TESTLIB_OBJ := $(patsubst tests/unit/%.c,$(B)/tests/%.o,$(filter-out tests/unit/test_%.c,$(wildcard tests/unit/*.c)))
+
+all: $(B)/libcnn.a $(B)/libcnn.so $(PROGS:%=$(B)/%) $(B)/libcnn.pc
+
+$(B)/lib/%.o: lib/%.c lib/*.h | $(B)/lib
+	$(CC) $(CPPFLAGS) $(XCFLAGS) $(CFLAGS) -c -o $@ $<
+
+define simd_rule
+$(B)/lib/simd/%-$(1).o: lib/simd/%.c lib/*.h lib/simd/*.h | $(B)/lib/simd
+	$$(CC) $$(CPPFLAGS) $$(XCFLAGS) $$(CFLAGS) $$(ISAFLAGS_$(1)) -c -o $$@ $$<
+endef
+$(foreach isa,$(ISAS),$(eval $(call simd_rule,$(isa))))
+
+$(B)/libcnn.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/libcnn.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libcnn.so.$(SOVERSION) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/bin/%.o: bin/%.c bin/*.h lib/cnn.h | $(B)/bin
+	$(CC) $(CPPFLAGS) -Ibin $(XCFLAGS) $(CFLAGS) -c -o $@ $<
+
+# Programs link libcnn statically so that they run from the build tree.
+$(B)/cnn-%: $(B)/bin/cnn-%.o $(TOOL_OBJ) $(B)/libcnn.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%.o: tests/unit/%.c tests/unit/*.h lib/cnn.h | $(B)/tests
+	$(CC) $(CPPFLAGS) -Itests/unit $(XCFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(B)/tests/test_%: $(B)/tests/test_%.o $(TESTLIB_OBJ) $(B)/libcnn.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/libcnn.pc: libcnn.pc.in lib/cnn.h | $(B)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' libcnn.pc.in > $@
+
+$(B) $(B)/lib $(B)/lib/simd $(B)/bin $(B)/tests:
+	mkdir -p $@
+
+deps:
+	@scripts/deps build
+
+check: deps
+	$(MAKE) all $(UNIT)
+	@scripts/run-tests $(B)
+
+demo: deps
+	@scripts/deps demo
+	$(MAKE) all
+	$(MAKE) -C examples/edges BUILD=$(abspath $(B))
+
+bench: deps
+	@scripts/deps bench
+	$(MAKE) all
+	@bench/run $(abspath $(B))
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man7
+	install -m 755 $(PROGS:%=$(B)/%) $(DESTDIR)$(PREFIX)/bin
+	install -m 644 lib/cnn.h $(DESTDIR)$(PREFIX)/include
+	install -m 644 $(B)/libcnn.a $(DESTDIR)$(PREFIX)/lib
+	install -m 755 $(B)/libcnn.so $(DESTDIR)$(PREFIX)/lib/libcnn.so.$(VERSION)
+	ln -sf libcnn.so.$(VERSION) $(DESTDIR)$(PREFIX)/lib/libcnn.so.$(SOVERSION)
+	ln -sf libcnn.so.$(SOVERSION) $(DESTDIR)$(PREFIX)/lib/libcnn.so
+	install -m 644 $(B)/libcnn.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 man/man1/*.1 $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 644 man/man5/*.5 $(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 644 man/man7/*.7 $(DESTDIR)$(PREFIX)/share/man/man7
+
+clean:
+	rm -rf build build-san
+
+.PHONY: all deps check demo bench install clean

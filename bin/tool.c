@@ -1,0 +1,204 @@
+/*
+ * tool.c - the shared skeleton of the cnn-* programs (see tool.h).
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool.h"
+
+const char *tool_name = "cnn";
+static cnn_writer *output; /* closed by die() */
+
+void tool_init(const char *name)
+{
+	tool_name = name;
+	/* Writing into a closed pipe (`| head -c 1`) ends us quietly, as it
+	 * should: undo an inherited SIG_IGN. */
+	signal(SIGPIPE, SIG_DFL);
+}
+
+static void vsay(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", tool_name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void die(const char *fmt, ...)
+{
+	va_list ap;
+	cnn_writer *wr = output;
+
+	va_start(ap, fmt);
+	vsay(fmt, ap);
+	va_end(ap);
+	output = NULL;
+	cnn_writer_close(wr);
+	exit(1);
+}
+
+void die_lib(void)
+{
+	die("%s", cnn_errmsg());
+}
+
+void usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	/* NULL: getopt_long has already said what is wrong. */
+	if (fmt) {
+		va_start(ap, fmt);
+		vsay(fmt, ap);
+		va_end(ap);
+	}
+	fprintf(stderr, "Try '%s --help' for more information.\n", tool_name);
+	exit(2);
+}
+
+void tool_help(const char *text)
+{
+	fputs(text, stdout);
+	exit(0);
+}
+
+void tool_version(void)
+{
+	printf("%s (libcnn) %s\n", tool_name, CNN_VERSION);
+	exit(0);
+}
+
+long tool_long(const char *opt, const char *arg, long min, long max)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || end == arg || *end || v < min || v > max)
+		usage_error("%s: '%s' is not a whole number from %ld to %ld", opt, arg,
+			    min, max);
+	return v;
+}
+
+double tool_double(const char *opt, const char *arg, double min, double max)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || *end || !(v >= min && v <= max))
+		usage_error("%s: '%s' is not a number from %g to %g", opt, arg, min, max);
+	return v;
+}
+
+int tool_ints(const char *opt, const char *arg, int *v, int max, long min, long max_value)
+{
+	int n = 0;
+	const char *p = arg;
+
+	for (;;) {
+		char *end;
+		long x;
+
+		errno = 0;
+		x = strtol(p, &end, 10);
+		if (errno || end == p || x < min || x > max_value || n == max)
+			usage_error("%s: '%s' is not a list of at most %d numbers from %ld to %ld",
+				    opt, arg, max, min, max_value);
+		v[n++] = (int)x;
+		if (*end == 0)
+			return n;
+		if (*end != ',' && *end != 'x')
+			usage_error("%s: '%s' is not a list of at most %d numbers from %ld to %ld",
+				    opt, arg, max, min, max_value);
+		p = end + 1;
+	}
+}
+
+void tool_input_init(tool_input *in, int argc, char **argv)
+{
+	static char *stdin_path[] = {"-"};
+
+	memset(in, 0, sizeof *in);
+	in->paths = argc > 0 ? argv : stdin_path;
+	in->npaths = argc > 0 ? argc : 1;
+}
+
+int tool_read(tool_input *in, cnn_record *rec, int allow_empty)
+{
+	for (;;) {
+		int ret;
+
+		if (!in->rd) {
+			if (in->next == in->npaths) {
+				if (in->records == 0 && !allow_empty)
+					die("%s: empty input (no records)",
+					    in->npaths == 1 && strcmp(in->paths[0], "-") == 0
+						    ? "<stdin>" : in->paths[in->npaths - 1]);
+				return 0;
+			}
+			in->rd = cnn_reader_open(in->paths[in->next++]);
+			if (!in->rd)
+				die_lib();
+		}
+		ret = cnn_read(in->rd, rec);
+		if (ret == CNN_ERR)
+			die_lib();
+		if (ret == CNN_OK) {
+			in->records++;
+			return 1;
+		}
+		cnn_reader_close(in->rd);
+		in->rd = NULL;
+	}
+}
+
+void die_record(const tool_input *in, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (in->rd)
+		die("%s record %lld: %s", cnn_reader_name(in->rd),
+		    (long long)cnn_reader_count(in->rd), msg);
+	die("%s", msg);
+}
+
+void tool_input_close(tool_input *in)
+{
+	cnn_reader_close(in->rd);
+	in->rd = NULL;
+}
+
+cnn_writer *tool_output(const char *path, int level)
+{
+	cnn_writer *wr = cnn_writer_open(path, level);
+
+	if (!wr)
+		die_lib();
+	output = wr;
+	return wr;
+}
+
+void tool_write(cnn_writer *wr, const cnn_record *rec)
+{
+	if (cnn_write(wr, rec))
+		die_lib();
+}
+
+void tool_output_close(cnn_writer *wr)
+{
+	output = NULL;
+	if (cnn_writer_close(wr))
+		die_lib();
+}

@@ -1,0 +1,71 @@
+/*
+ * tool.h - what every cnn-* program shares: its name in messages, the exit
+ * statuses (0 ok, 1 bad data or failure, 2 bad usage), reading records from
+ * the files named on the command line, and writing the output stream.
+ */
+#ifndef TOOL_H
+#define TOOL_H
+
+#include <getopt.h>
+
+#include "cnn.h"
+
+extern const char *tool_name;
+
+/* Name the program and set up signals; call first in main(). */
+void tool_init(const char *name);
+
+/* Print "NAME: message" and exit 1, first closing the output stream so that
+ * the records already written stay readable. */
+void die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* die() with the library's last message. */
+void die_lib(void) __attribute__((noreturn));
+/* A usage error: the message (none if fmt is NULL, after getopt_long's
+ * own) and a pointer to --help, exit 2. */
+void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+/* --help and --version: print to stdout and exit 0. */
+void tool_help(const char *text) __attribute__((noreturn));
+void tool_version(void) __attribute__((noreturn));
+
+/* Numbers from option arguments, range-checked (usage error otherwise). */
+long tool_long(const char *opt, const char *arg, long min, long max);
+double tool_double(const char *opt, const char *arg, double min, double max);
+/* A list of up to max integers separated by commas or 'x'; returns count. */
+int tool_ints(const char *opt, const char *arg, int *v, int max, long min, long max_value);
+
+/* The input: the files left on the command line, read one after another
+ * as one stream, or standard input when there are none. */
+typedef struct tool_input {
+	char **paths;
+	int npaths, next;
+	cnn_reader *rd;
+	int64_t records;
+} tool_input;
+
+void tool_input_init(tool_input *in, int argc, char **argv);
+/* The next record: 1, or 0 at the end.  Dies on a read error and, unless
+ * allow_empty, when the whole input holds no record. */
+int tool_read(tool_input *in, cnn_record *rec, int allow_empty);
+/* die() with "FILE record N: " before the message. */
+void die_record(const tool_input *in, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 2, 3)));
+void tool_input_close(tool_input *in);
+
+/* The output stream ("-" is standard output); die() closes it. */
+cnn_writer *tool_output(const char *path, int level);
+void tool_write(cnn_writer *wr, const cnn_record *rec);
+void tool_output_close(cnn_writer *wr);
+
+/* Options every stream-writing program takes: -o FILE and -z LEVEL. */
+#define TOOL_OUTPUT_OPTIONS \
+	{"output", required_argument, 0, 'o'}, {"level", required_argument, 0, 'z'}
+#define TOOL_OUTPUT_HELP \
+	"  -o, --output FILE  write the stream to FILE (default: standard output)\n" \
+	"  -z, --level N      zstd level 1..22, 0 for uncompressed (default 3)\n"
+#define TOOL_COMMON_OPTIONS \
+	{"help", no_argument, 0, 'h'}, {"version", no_argument, 0, 'V'}
+#define TOOL_COMMON_HELP \
+	"  -h, --help         show this help\n" \
+	"  -V, --version      show the version\n"
+
+#endif
