@@ -219,8 +219,11 @@ int cnn_conv_forward(const cnn_conv *cv, const float *x, const float *w,
 /* Multiply-adds of one forward pass, for GFLOP/s reports. */
 double cnn_conv_macs(const cnn_conv *cv);
 
-/* C = alpha * op(A) * op(B) + beta * C, row-major, op(X) = X or X^T. */
-void cnn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
+/* C = alpha * op(A) * op(B) + beta * C, row-major, op(X) = X or X^T.
+ * C is not read when beta is 0.  Fails only when its packing workspace
+ * (about 1 MiB per thread) cannot be allocated.  The result does not
+ * depend on the number of threads. */
+int cnn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
 	       const float *a, int lda, const float *b, int ldb, float beta,
 	       float *c, int ldc);
 
@@ -252,6 +255,33 @@ typedef struct cnn_pool {
 
 int cnn_pool_setup(cnn_pool *p);
 int cnn_pool_forward(const cnn_pool *p, const float *x, float *y);
+
+/* ---------------------------------------------------------------- random */
+
+/* xoshiro256** seeded through splitmix64: the same seed gives the same
+ * numbers on every machine, whatever the thread count. */
+typedef struct cnn_rng {
+	uint64_t s[4];
+} cnn_rng;
+
+void cnn_rng_seed(cnn_rng *r, uint64_t seed);
+uint64_t cnn_rng_next(cnn_rng *r);
+double cnn_rng_uniform(cnn_rng *r);              /* [0, 1) */
+uint64_t cnn_rng_below(cnn_rng *r, uint64_t n);  /* [0, n), unbiased */
+
+/* --------------------------------------------------------------- filters */
+
+/* A filter bank for a convolution of nd spatial dimensions (1..3) over
+ * channels input channels, from a spec: names separated by commas (see
+ * cnn_filter_names), or one literal kernel with values separated by commas
+ * or blanks, rows by ';' and, for 3-D, planes by '|'.  A kernel of lower
+ * rank than nd gets leading dimensions of 1.  Each filter spans all input
+ * channels with the same kernel (the course notes' 3-D convolution); pass
+ * channels 1 for a depthwise convolution.
+ * Result: f32 K x channels x ker[..], named "weight". */
+cnn_tensor *cnn_filter_bank(const char *spec, int nd, int channels);
+/* The named filters, for help texts: "vertical horizontal sobel-x ...". */
+const char *cnn_filter_names(void);
 
 /* -------------------------------------------------------------- threads */
 

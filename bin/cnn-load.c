@@ -1,0 +1,606 @@
+/*
+ * cnn-load - turn image files, labelled folders, CSV lists, IDX and NumPy
+ * arrays, or text matrices into a tensor stream.
+ */
+#define _GNU_SOURCE /* asprintf */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tool.h"
+
+static const char help[] =
+	"Usage: cnn-load [OPTION]... FILE|DIR|NAME=ARRAY...\n"
+	"Write a tensor stream with one record per image or array item.\n\n"
+	"  FILE.png, FILE.jpg   one record {image: u8 C x H x W}\n"
+	"  DIR                  every image below DIR; an image in DIR/CLASS/... gets\n"
+	"                       label = the index of CLASS among the sorted class names\n"
+	"  ARRAY (IDX or .npy)  one record per item along the first axis; several\n"
+	"                       arrays are zipped item by item.  Items of rank 0 are\n"
+	"                       named \"label\" (i32), others \"image\" (rank 2 gains a\n"
+	"                       channel axis); NAME=ARRAY names the field\n"
+	"  -w, --whole          with arrays: one record holding each whole array\n"
+	"  FILE.txt, -          with --text: a matrix of numbers, rows by newline,\n"
+	"                       channels by blank lines, as f32 C x H x W\n\n"
+	"  -c, --channels N     convert images to N channels: 1 gray, 2 gray+alpha,\n"
+	"                       3 RGB, 4 RGBA\n"
+	"  -r, --resize HxW     resize images to H x W (a single N: N x N)\n"
+	"      --keep16         keep 16-bit PNG samples as u16 (default: scale to u8)\n"
+	"      --csv FILE       images and labels from lines \"path,label\" (paths\n"
+	"                       relative to FILE; labels numbers or class names)\n"
+	"      --classes FILE   class names, one per line, in label order, to use\n"
+	"      --save-classes FILE  write the class names found, in label order\n"
+	"  -t, --text           read the files as text matrices\n"
+	"  -P, --path           add the source path to each record as \"path\" (text)\n"
+	TOOL_OUTPUT_HELP TOOL_COMMON_HELP;
+
+enum { OPT_KEEP16 = 256, OPT_CSV, OPT_CLASSES, OPT_SAVE_CLASSES };
+
+static struct {
+	int channels, keep16, text, add_path, whole;
+	int64_t height, width;
+	const char *csv, *classes, *save_classes;
+} opt;
+
+static cnn_writer *out;
+static cnn_record *rec;
+static int64_t written;
+
+/* ------------------------------------------------------------- classes */
+
+static char **class_names;
+static int nclasses, class_list_given;
+
+static void add_class(const char *name)
+{
+	class_names = realloc(class_names, (nclasses + 1) * sizeof *class_names);
+	if (!class_names || !(class_names[nclasses] = strdup(name)))
+		die("out of memory");
+	nclasses++;
+}
+
+static int class_index(const char *name)
+{
+	for (int i = 0; i < nclasses; i++)
+		if (strcmp(class_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+static void read_class_list(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[4096];
+
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\r\n")] = 0;
+		if (line[0])
+			add_class(line);
+	}
+	fclose(f);
+	class_list_given = 1;
+}
+
+static void save_class_list(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	for (int i = 0; i < nclasses; i++)
+		fprintf(f, "%s\n", class_names[i]);
+	if (fclose(f))
+		die("%s: %s", path, strerror(errno));
+}
+
+/* The label of a class name: from the given list, or the index in
+ * sorted order that sort_classes() settles. */
+static int label_of(const char *name, const char *where)
+{
+	int i = class_index(name);
+
+	if (i < 0 && class_list_given)
+		die("%s: class \"%s\" is not in %s", where, name, opt.classes);
+	if (i < 0)
+		die("%s: unknown class \"%s\"", where, name);
+	return i;
+}
+
+static int compare_strings(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void note_class(const char *name)
+{
+	if (!class_list_given && class_index(name) < 0)
+		add_class(name);
+}
+
+static void sort_classes(void)
+{
+	if (!class_list_given)
+		qsort(class_names, nclasses, sizeof *class_names, compare_strings);
+}
+
+/* -------------------------------------------------------------- output */
+
+static void put_scalar_label(int label)
+{
+	cnn_tensor *t = cnn_tensor_new("label", CNN_I32, 0, NULL);
+
+	if (!t)
+		die_lib();
+	*(int32_t *)t->data = label;
+	if (cnn_record_put(rec, t))
+		die_lib();
+}
+
+static void put_path(const char *path)
+{
+	int64_t len = (int64_t)strlen(path);
+	cnn_tensor *t = cnn_tensor_new("path", CNN_TEXT, 1, &len);
+
+	if (!t)
+		die_lib();
+	memcpy(t->data, path, len);
+	if (cnn_record_put(rec, t))
+		die_lib();
+}
+
+static void emit(void)
+{
+	tool_write(out, rec);
+	cnn_record_clear(rec);
+	written++;
+	if (isatty(STDERR_FILENO) && written % 1000 == 0)
+		fprintf(stderr, "\r%s: %lld records", tool_name, (long long)written);
+}
+
+/* Resize and convert channels as the options ask. */
+static cnn_tensor *shape_image(cnn_tensor *img, const char *path)
+{
+	if (opt.channels && img->dim[0] != opt.channels) {
+		cnn_tensor *c = cnn_image_channels(img, opt.channels);
+		if (!c)
+			die("%s: %s", path, cnn_errmsg());
+		cnn_tensor_free(img);
+		img = c;
+	}
+	if (opt.height && (img->dim[1] != opt.height || img->dim[2] != opt.width)) {
+		cnn_tensor *r = cnn_image_resize(img, opt.height, opt.width);
+		if (!r)
+			die("%s: %s", path, cnn_errmsg());
+		cnn_tensor_free(img);
+		img = r;
+	}
+	return img;
+}
+
+static void load_image(const char *path, int label)
+{
+	cnn_tensor *img = cnn_image_load(path, 0, opt.keep16);
+
+	if (!img)
+		die_lib();
+	if (cnn_record_put(rec, shape_image(img, path)))
+		die_lib();
+	if (label >= 0)
+		put_scalar_label(label);
+	if (opt.add_path)
+		put_path(path);
+	emit();
+}
+
+/* ---------------------------------------------------------- text files */
+
+/* Numbers separated by blanks or commas; rows end at newlines; a blank
+ * line starts the next channel. */
+static void load_text(const char *path)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
+	float *v = NULL;
+	int64_t n = 0, cap = 0, rows = 0, cols = -1, channels = 0, row_in_channel = 0;
+	int64_t dim[3];
+	char *line = NULL;
+	size_t linecap = 0;
+	cnn_tensor *t;
+
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	while (getline(&line, &linecap, f) >= 0) {
+		int64_t count = 0;
+		char *p = line, *end;
+		for (;;) {
+			while (*p == ' ' || *p == '\t' || *p == ',' || *p == '\r' || *p == '\n')
+				p++;
+			if (!*p || *p == '#')
+				break;
+			double x = strtod(p, &end);
+			if (end == p)
+				die("%s: line %lld: not a number: '%.12s'", name,
+				    (long long)(rows + channels + 1), p);
+			if (n == cap && !(v = realloc(v, (cap = cap ? 2 * cap : 256) * sizeof *v)))
+				die("out of memory");
+			v[n++] = (float)x;
+			count++;
+			p = end;
+		}
+		if (count == 0) {
+			row_in_channel = 0;
+			continue;
+		}
+		if (cols < 0)
+			cols = count;
+		if (count != cols)
+			die("%s: a row of %lld numbers after rows of %lld", name,
+			    (long long)count, (long long)cols);
+		if (row_in_channel++ == 0)
+			channels++;
+		rows++;
+	}
+	if (ferror(f))
+		die("%s: %s", name, strerror(errno));
+	if (f != stdin)
+		fclose(f);
+	free(line);
+	if (n == 0)
+		die("%s: no numbers", name);
+	if (rows % channels)
+		die("%s: channels of different heights", name);
+	dim[0] = channels;
+	dim[1] = rows / channels;
+	dim[2] = cols;
+	if (!(t = cnn_tensor_new("image", CNN_F32, 3, dim)))
+		die_lib();
+	memcpy(t->data, v, n * sizeof *v);
+	free(v);
+	if (cnn_record_put(rec, t))
+		die_lib();
+	emit();
+}
+
+/* --------------------------------------------------------- directories */
+
+static int is_image_name(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	return dot && (strcasecmp(dot, ".png") == 0 || strcasecmp(dot, ".jpg") == 0 ||
+		       strcasecmp(dot, ".jpeg") == 0);
+}
+
+struct entries {
+	char **path;
+	char **class;
+	int n;
+};
+
+static void list_images(const char *dir, const char *class, struct entries *e, int depth)
+{
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, alphasort);
+
+	if (n < 0)
+		die("%s: %s", dir, strerror(errno));
+	for (int i = 0; i < n; i++) {
+		const char *name = names[i]->d_name;
+		char *path;
+		struct stat st;
+		if (name[0] == '.' || asprintf(&path, "%s/%s", dir, name) < 0) {
+			free(names[i]);
+			continue;
+		}
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			/* The first level of folders names the classes. */
+			list_images(path, depth == 0 ? name : class, e, depth + 1);
+			free(path);
+		} else if (is_image_name(name)) {
+			e->path = realloc(e->path, (e->n + 1) * sizeof *e->path);
+			e->class = realloc(e->class, (e->n + 1) * sizeof *e->class);
+			if (!e->path || !e->class)
+				die("out of memory");
+			e->path[e->n] = path;
+			e->class[e->n] = class ? strdup(class) : NULL;
+			e->n++;
+		} else {
+			free(path);
+		}
+		free(names[i]);
+	}
+	free(names);
+}
+
+static void load_dir(const char *dir)
+{
+	struct entries e = {0};
+
+	list_images(dir, NULL, &e, 0);
+	if (e.n == 0)
+		die("%s: no PNG or JPEG files", dir);
+	for (int i = 0; i < e.n; i++)
+		if (e.class[i])
+			note_class(e.class[i]);
+	sort_classes();
+	for (int i = 0; i < e.n; i++) {
+		load_image(e.path[i], e.class[i] ? label_of(e.class[i], e.path[i]) : -1);
+		free(e.path[i]);
+		free(e.class[i]);
+	}
+	free(e.path);
+	free(e.class);
+}
+
+/* ------------------------------------------------------------ CSV list */
+
+static int parse_int(const char *s, int *v)
+{
+	char *end;
+	long x = strtol(s, &end, 10);
+
+	if (end == s || *end || x < 0 || x > INT32_MAX)
+		return 0;
+	*v = (int)x;
+	return 1;
+}
+
+static void load_csv(const char *csv)
+{
+	FILE *f = fopen(csv, "r");
+	char *line = NULL, *base, *slash;
+	size_t cap = 0;
+	struct entries e = {0};
+	int64_t lineno = 0;
+
+	if (!f)
+		die("%s: %s", csv, strerror(errno));
+	base = strdup(csv);
+	slash = strrchr(base, '/');
+	if (slash)
+		slash[1] = 0;
+	else
+		base[0] = 0;
+	while (getline(&line, &cap, f) >= 0) {
+		char *comma, *path;
+		lineno++;
+		line[strcspn(line, "\r\n")] = 0;
+		if (!line[0])
+			continue;
+		comma = strrchr(line, ',');
+		if (!comma)
+			die("%s: line %lld: expected path,label", csv, (long long)lineno);
+		*comma = 0;
+		/* A header line names its columns, not an image. */
+		if (lineno == 1 && !is_image_name(line))
+			continue;
+		if (asprintf(&path, "%s%s", line[0] == '/' ? "" : base, line) < 0)
+			die("out of memory");
+		e.path = realloc(e.path, (e.n + 1) * sizeof *e.path);
+		e.class = realloc(e.class, (e.n + 1) * sizeof *e.class);
+		if (!e.path || !e.class || !(e.class[e.n] = strdup(comma + 1)))
+			die("out of memory");
+		e.path[e.n++] = path;
+	}
+	fclose(f);
+	free(line);
+	/* Numeric labels are used as they are; names become class indices. */
+	int numeric = 1, label = 0;
+	for (int i = 0; i < e.n; i++)
+		numeric &= parse_int(e.class[i], &label);
+	if (!numeric)
+		for (int i = 0; i < e.n; i++)
+			note_class(e.class[i]);
+	sort_classes();
+	for (int i = 0; i < e.n; i++) {
+		if (numeric)
+			parse_int(e.class[i], &label);
+		else
+			label = label_of(e.class[i], e.path[i]);
+		load_image(e.path[i], label);
+		free(e.path[i]);
+		free(e.class[i]);
+	}
+	free(e.path);
+	free(e.class);
+	free(base);
+}
+
+/* -------------------------------------------------------------- arrays */
+
+struct array {
+	const char *path;
+	char name[CNN_MAX_NAME + 1];
+	cnn_array_reader *ar;
+};
+
+static int is_array_file(const char *path)
+{
+	unsigned char head[4] = {0};
+	FILE *f = fopen(path, "rb");
+	size_t n = f ? fread(head, 1, 4, f) : 0;
+
+	if (f)
+		fclose(f);
+	/* gzip (IDX as MNIST ships it), IDX, or NumPy's magic. */
+	return n == 4 && ((head[0] == 0x1f && head[1] == 0x8b) ||
+			  (head[0] == 0 && head[1] == 0 && head[2] >= 8 && head[2] <= 0x0e) ||
+			  memcmp(head, "\x93NUM", 4) == 0);
+}
+
+/* The rest of an array as one tensor: the items stacked on a first axis. */
+static cnn_tensor *read_whole(struct array *a)
+{
+	int64_t count = cnn_array_count(a->ar), dim[CNN_MAX_DIMS];
+	cnn_tensor *item, *all = NULL;
+	size_t bytes = 0;
+
+	for (int64_t k = 0; k < count; k++) {
+		if (cnn_array_read(a->ar, "item", &item) != CNN_OK)
+			die("%s", cnn_errmsg()[0] ? cnn_errmsg() : "array ended early");
+		if (!all) {
+			if (item->ndim == CNN_MAX_DIMS)
+				die("%s: too many dimensions", a->path);
+			dim[0] = count;
+			memcpy(dim + 1, item->dim, item->ndim * sizeof *dim);
+			bytes = cnn_tensor_bytes(item);
+			all = cnn_tensor_new(a->name[0] ? a->name : "data", item->dtype,
+					     item->ndim + 1, dim);
+			if (!all)
+				die("%s: %s", a->path, cnn_errmsg());
+		}
+		memcpy((char *)all->data + k * bytes, item->data, bytes);
+		cnn_tensor_free(item);
+	}
+	if (!all)
+		die("%s: an empty array", a->path);
+	return all;
+}
+
+static void load_arrays(struct array *a, int n)
+{
+	int64_t count = -1;
+
+	for (int i = 0; i < n; i++) {
+		a[i].ar = cnn_array_open(a[i].path);
+		if (!a[i].ar)
+			die_lib();
+		if (count >= 0 && cnn_array_count(a[i].ar) != count)
+			die("%s has %lld items but %s has %lld", a[i].path,
+			    (long long)cnn_array_count(a[i].ar), a[0].path, (long long)count);
+		count = cnn_array_count(a[i].ar);
+	}
+	if (opt.whole) {
+		for (int i = 0; i < n; i++)
+			if (cnn_record_put(rec, read_whole(&a[i])))
+				die_lib();
+		emit();
+		count = 0;
+	}
+	for (int64_t k = 0; k < count; k++) {
+		for (int i = 0; i < n; i++) {
+			cnn_tensor *item;
+			if (cnn_array_read(a[i].ar, "item", &item) != CNN_OK)
+				die("%s", cnn_errmsg()[0] ? cnn_errmsg() : "array ended early");
+			/* Guess the role of an unnamed field from its rank. */
+			const char *name = a[i].name[0] ? a[i].name : item->ndim == 0 ? "label" : "image";
+			if (item->ndim == 0 && !a[i].name[0]) {
+				cnn_tensor *l = cnn_tensor_convert(item, CNN_I32);
+				cnn_tensor_free(item);
+				if (!(item = l))
+					die_lib();
+			} else if (item->ndim == 2 && !a[i].name[0]) {
+				item->dim[2] = item->dim[1];
+				item->dim[1] = item->dim[0];
+				item->dim[0] = 1;
+				item->ndim = 3;
+			}
+			if (cnn_tensor_rename(item, name) || cnn_record_get(rec, name))
+				die("%s: field \"%s\" given twice; name the arrays NAME=FILE",
+				    a[i].path, name);
+			if (cnn_record_put(rec, item))
+				die_lib();
+		}
+		emit();
+	}
+	for (int i = 0; i < n; i++)
+		cnn_array_close(a[i].ar);
+}
+
+/* ---------------------------------------------------------------- main */
+
+static void parse_size(const char *arg)
+{
+	int v[2];
+	int n = tool_ints("--resize", arg, v, 2, 1, 1 << 16);
+
+	opt.height = v[0];
+	opt.width = n == 2 ? v[1] : v[0];
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"channels", required_argument, 0, 'c'},
+		{"resize", required_argument, 0, 'r'},
+		{"keep16", no_argument, 0, OPT_KEEP16},
+		{"csv", required_argument, 0, OPT_CSV},
+		{"classes", required_argument, 0, OPT_CLASSES},
+		{"save-classes", required_argument, 0, OPT_SAVE_CLASSES},
+		{"text", no_argument, 0, 't'},
+		{"path", no_argument, 0, 'P'},
+		{"whole", no_argument, 0, 'w'},
+		TOOL_OUTPUT_OPTIONS, TOOL_COMMON_OPTIONS, {0, 0, 0, 0}};
+	const char *output = "-";
+	int level = CNN_LEVEL_DEFAULT, c, narrays = 0;
+	struct array *arrays;
+
+	tool_init("cnn-load");
+	while ((c = getopt_long(argc, argv, "c:r:tPwo:z:hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': opt.channels = (int)tool_long("--channels", optarg, 1, 4); break;
+		case 'r': parse_size(optarg); break;
+		case OPT_KEEP16: opt.keep16 = 1; break;
+		case OPT_CSV: opt.csv = optarg; break;
+		case OPT_CLASSES: opt.classes = optarg; break;
+		case OPT_SAVE_CLASSES: opt.save_classes = optarg; break;
+		case 't': opt.text = 1; break;
+		case 'P': opt.add_path = 1; break;
+		case 'w': opt.whole = 1; break;
+		case 'o': output = optarg; break;
+		case 'z': level = (int)tool_long("--level", optarg, 0, 22); break;
+		case 'h': tool_help(help);
+		case 'V': tool_version();
+		default: usage_error(NULL);
+		}
+	}
+	if (optind == argc && !opt.csv)
+		usage_error("no input files (give image files, folders, arrays or --csv)");
+	if (opt.classes)
+		read_class_list(opt.classes);
+	arrays = calloc(argc, sizeof *arrays);
+	if (!arrays || !(rec = cnn_record_new()))
+		die("out of memory");
+	out = tool_output(output, level);
+
+	if (opt.csv)
+		load_csv(opt.csv);
+	for (int i = optind; i < argc; i++) {
+		const char *arg = argv[i], *eq = strchr(arg, '=');
+		struct stat st;
+		if (opt.text) {
+			load_text(arg);
+		} else if (eq && eq > arg && access(arg, F_OK) != 0) {
+			arrays[narrays].path = eq + 1;
+			snprintf(arrays[narrays].name, sizeof arrays[narrays].name, "%.*s",
+				 (int)(eq - arg), arg);
+			narrays++;
+		} else if (stat(arg, &st) != 0) {
+			die("%s: %s", arg, strerror(errno));
+		} else if (S_ISDIR(st.st_mode)) {
+			load_dir(arg);
+		} else if (is_array_file(arg)) {
+			arrays[narrays++].path = arg;
+		} else {
+			load_image(arg, -1);
+		}
+	}
+	if (narrays)
+		load_arrays(arrays, narrays);
+	if (opt.save_classes)
+		save_class_list(opt.save_classes);
+	if (isatty(STDERR_FILENO) && written >= 1000)
+		fputc('\n', stderr);
+	tool_output_close(out);
+	for (int i = 0; i < nclasses; i++)
+		free(class_names[i]);
+	free(class_names);
+	free(arrays);
+	cnn_record_free(rec);
+	return 0;
+}

@@ -1,0 +1,521 @@
+/*
+ * conv.c - forward convolution, 1-D to 3-D.
+ *
+ * Both paths read the input through stride-phase planes (see simd.h), in
+ * which every tap of a run of outputs is a run of contiguous floats:
+ *
+ *   - in general a GEMM per group, C (k/g x outputs) = W (k/g x c/g*taps)
+ *     times an implicit im2col matrix whose row for tap (ci, t) is the
+ *     phase plane shifted by the tap's offset; the micro-kernel reads those
+ *     rows in place, so no column matrix is ever built.  Unpadded stride-1
+ *     inputs are their own phase planes and are not even copied, and when
+ *     the flat grid is the output (1x1 kernels) C is y itself;
+ *   - when each output channel sees one input channel (depthwise), a
+ *     vectorised weighted sum along output rows.
+ *
+ * Work is cut into (image, group, run of outputs, rows of C) items that
+ * threads take whole, so the sums never depend on the thread count.
+ */
+#include <omp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cnn.h"
+#include "simd/simd.h"
+
+enum {
+	KC = 256,		/* taps per pass of the micro-kernel */
+	C_FLOATS = 1 << 16,	/* a chunk of C: 256 KiB, half of L2 */
+	SLACK = 64,		/* floats after a phase buffer for vector tails */
+};
+
+static inline int min(int a, int b)
+{
+	return a < b ? a : b;
+}
+
+static inline int max(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+static inline int ceil_div(int a, int b)
+{
+	return (a + b - 1) / b;
+}
+
+/* ------------------------------------------------------- phase planes */
+
+void cnn_phases_init(struct cnn_phases *ph, const int in[3], const int pad_lo[3],
+		     const int span[3], const int stride[3], float fill)
+{
+	ph->plane = 1;
+	for (int d = 0; d < 3; d++) {
+		ph->in[d] = in[d];
+		ph->pad_lo[d] = pad_lo[d];
+		ph->stride[d] = stride[d];
+		ph->q[d] = ceil_div(span[d], stride[d]);
+		ph->plane *= ph->q[d];
+	}
+	ph->chan = ph->plane * stride[0] * stride[1] * stride[2];
+	ph->fill = fill;
+}
+
+/* Row of phase p: dst[j] = src[j * s + p - pad] inside the input, else fill. */
+static void phase_row(const struct cnn_phases *ph, float *dst, const float *src,
+		      int p)
+{
+	int s = ph->stride[2], n = ph->q[2], w = ph->in[2];
+	int first = p - ph->pad_lo[2];	/* source index of dst[0] */
+	int lo = first >= 0 ? 0 : ceil_div(-first, s);
+	int hi = w - first <= 0 ? 0 : min(n, ceil_div(w - first, s));
+	int j;
+
+	lo = min(lo, hi);
+	for (j = 0; j < lo; j++)
+		dst[j] = ph->fill;
+	if (s == 1) {
+		memcpy(dst + lo, src + first + lo, (size_t)(hi - lo) * sizeof(float));
+	} else {
+		for (j = lo; j < hi; j++)
+			dst[j] = src[first + j * s];
+	}
+	for (j = hi; j < n; j++)
+		dst[j] = ph->fill;
+}
+
+void cnn_phases_fill(const struct cnn_phases *ph, float *dst, const float *src)
+{
+	const int *s = ph->stride, *q = ph->q, *in = ph->in;
+
+	for (int pd = 0; pd < s[0]; pd++)
+	for (int py = 0; py < s[1]; py++)
+	for (int px = 0; px < s[2]; px++)
+	for (int z = 0; z < q[0]; z++) {
+		int iz = z * s[0] + pd - ph->pad_lo[0];
+
+		for (int y = 0; y < q[1]; y++, dst += q[2]) {
+			int iy = y * s[1] + py - ph->pad_lo[1];
+
+			if (iz < 0 || iz >= in[0] || iy < 0 || iy >= in[1]) {
+				for (int x = 0; x < q[2]; x++)
+					dst[x] = ph->fill;
+				continue;
+			}
+			phase_row(ph, dst, src + ((ptrdiff_t)iz * in[1] + iy) * in[2], px);
+		}
+	}
+}
+
+ptrdiff_t cnn_phases_offset(const struct cnn_phases *ph, const int t[3])
+{
+	const int *s = ph->stride, *q = ph->q;
+	int phase = ((t[0] % s[0]) * s[1] + t[1] % s[1]) * s[2] + t[2] % s[2];
+
+	return phase * ph->plane +
+	       ((ptrdiff_t)(t[0] / s[0]) * q[1] + t[1] / s[1]) * q[2] + t[2] / s[2];
+}
+
+void cnn_phases_compact(const struct cnn_phases *ph, const int out[3],
+			float *dst, ptrdiff_t dst_ld, const float *src,
+			ptrdiff_t ld, int rows, ptrdiff_t q0, ptrdiff_t nq)
+{
+	ptrdiff_t row = ph->q[2], slab = row * ph->q[1];
+
+	for (ptrdiff_t q = q0; q < q0 + nq;) {
+		ptrdiff_t d = q / slab, h = q % slab / row, w = q % row;
+		ptrdiff_t run = min(out[2] - w, q0 + nq - q);
+
+		if (h < out[1] && run > 0) {
+			float *o = dst + (d * out[1] + h) * out[2] + w;
+
+			for (int r = 0; r < rows; r++)
+				memcpy(o + r * dst_ld, src + r * ld + (q - q0),
+				       (size_t)run * sizeof(float));
+		}
+		q += row - w;
+	}
+}
+
+/* ------------------------------------------------------------- setup */
+
+/* D, H, W of a 1-, 2- or 3-D geometry field, 1 for the missing ones. */
+static void to3(int nd, const int *v, int one, int r[3])
+{
+	for (int d = 0; d < 3; d++)
+		r[d] = d < 3 - nd ? one : v[d - (3 - nd)];
+}
+
+static const char *dims(int nd, const int *v, char *buf, size_t size)
+{
+	int n = 0;
+
+	for (int d = 0; d < nd; d++)
+		n += snprintf(buf + n, size - n, "%s%d", d ? "x" : "", v[d]);
+	return buf;
+}
+
+int cnn_conv_setup(cnn_conv *cv)
+{
+	int64_t in = 1, out = 1, taps = 1, flat;
+	char b1[64], b2[64], b3[64];
+	int padded[CNN_MAX_SPATIAL];
+
+	if (cv->nd < 1 || cv->nd > CNN_MAX_SPATIAL)
+		return cnn_error("convolution must have 1 to %d spatial dimensions, not %d",
+				 CNN_MAX_SPATIAL, cv->nd);
+	if (cv->n < 1 || cv->c < 1 || cv->k < 1)
+		return cnn_error("batch %d, channels %d and filters %d must be positive",
+				 cv->n, cv->c, cv->k);
+	if (cv->groups == 0)
+		cv->groups = 1;
+	if (cv->groups < 0)
+		return cnn_error("groups must be positive");
+	if (cv->c % cv->groups)
+		return cnn_error("channels %d not divisible by groups %d",
+				 cv->c, cv->groups);
+	if (cv->k % cv->groups)
+		return cnn_error("filters %d not divisible by groups %d",
+				 cv->k, cv->groups);
+	for (int d = 0; d < cv->nd; d++) {
+		if (cv->stride[d] == 0)
+			cv->stride[d] = 1;
+		if (cv->dil[d] == 0)
+			cv->dil[d] = 1;
+		if (cv->stride[d] < 0)
+			return cnn_error("stride must be positive");
+		if (cv->dil[d] < 0)
+			return cnn_error("dilation must be positive");
+		if (cv->in[d] < 1 || cv->ker[d] < 1)
+			return cnn_error("input %s and kernel %s must be positive",
+					 dims(cv->nd, cv->in, b1, sizeof b1),
+					 dims(cv->nd, cv->ker, b2, sizeof b2));
+		if (cv->pad_lo[d] < 0 || cv->pad_hi[d] < 0)
+			return cnn_error("padding must not be negative");
+		if ((int64_t)cv->in[d] + cv->pad_lo[d] + cv->pad_hi[d] > INT32_MAX / 2 ||
+		    (int64_t)cv->dil[d] * (cv->ker[d] - 1) > INT32_MAX / 2)
+			return cnn_error("convolution too large");
+		padded[d] = cv->in[d] + cv->pad_lo[d] + cv->pad_hi[d];
+	}
+	for (int d = 0; d < cv->nd; d++) {
+		int span = cv->dil[d] * (cv->ker[d] - 1) + 1;
+
+		if (span > padded[d])
+			return cnn_error("kernel %s (dilation %s) is larger than the padded input %s",
+					 dims(cv->nd, cv->ker, b1, sizeof b1),
+					 dims(cv->nd, cv->dil, b2, sizeof b2),
+					 dims(cv->nd, padded, b3, sizeof b3));
+		cv->out[d] = (padded[d] - span) / cv->stride[d] + 1;
+		in *= padded[d];
+		out *= cv->out[d];
+		taps *= cv->ker[d];
+	}
+	/* The kernels index one image's planes and weights with int. */
+	flat = in + SLACK;
+	if ((int64_t)cv->c * flat > INT32_MAX || (int64_t)cv->k * out > INT32_MAX ||
+	    (int64_t)cv->c / cv->groups * taps > INT32_MAX / cv->k)
+		return cnn_error("convolution too large");
+	return CNN_OK;
+}
+
+double cnn_conv_macs(const cnn_conv *cv)
+{
+	double m = (double)cv->n * cv->k * (cv->c / (cv->groups ? cv->groups : 1));
+
+	for (int d = 0; d < cv->nd; d++)
+		m *= (double)cv->out[d] * cv->ker[d];
+	return m;
+}
+
+/* ------------------------------------------------------------ forward */
+
+/* One convolution, brought to three dimensions and planned. */
+struct plan {
+	const struct cnn_simd *s;
+	int n, c, k, groups, cg, mg, taps, kg;
+	int out[3];
+	struct cnn_phases ph;
+	int copy;		/* x must be laid out as phase planes */
+	int flat_is_out;	/* the flat grid is y's own layout */
+	int nflat;		/* flat outputs up to the last real one */
+	ptrdiff_t ysize;	/* outputs per channel */
+	ptrdiff_t *off;		/* kg tap offsets, from channel 0 of a group */
+	const float *w, *b;
+	float *a;		/* packed weights, for the GEMM path */
+	int chunk, chunks, parts; /* outputs per item, items per image & group */
+	int per_image;		/* threads take whole images */
+	int nt;
+};
+
+static void plan_geometry(struct plan *p, const cnn_conv *cv)
+{
+	int in[3], ker[3], dil[3], stride[3], lo[3], span[3], t[3];
+
+	to3(cv->nd, cv->in, 1, in);
+	to3(cv->nd, cv->ker, 1, ker);
+	to3(cv->nd, cv->dil, 1, dil);
+	to3(cv->nd, cv->stride, 1, stride);
+	to3(cv->nd, cv->pad_lo, 0, lo);
+	to3(cv->nd, cv->out, 1, p->out);
+	/* Unpadded at stride 1, the input is its own phase plane. */
+	p->copy = 0;
+	for (int d = 0; d < 3; d++) {
+		span[d] = (p->out[d] - 1) * stride[d] + dil[d] * (ker[d] - 1) + 1;
+		p->copy |= stride[d] != 1 || lo[d] != 0 || span[d] != in[d];
+	}
+	cnn_phases_init(&p->ph, in, lo, span, stride, 0);
+
+	p->n = cv->n, p->c = cv->c, p->k = cv->k, p->groups = cv->groups;
+	p->cg = cv->c / cv->groups, p->mg = cv->k / cv->groups;
+	p->taps = ker[0] * ker[1] * ker[2];
+	p->kg = p->cg * p->taps;
+	p->ysize = (ptrdiff_t)p->out[0] * p->out[1] * p->out[2];
+	p->nflat = ((p->out[0] - 1) * p->ph.q[1] + p->out[1] - 1) * p->ph.q[2] +
+		   p->out[2];
+	p->flat_is_out = p->nflat == p->ysize;
+	for (int ci = 0, i = 0; ci < p->cg; ci++)
+	for (t[0] = 0; t[0] < ker[0] * dil[0]; t[0] += dil[0])
+	for (t[1] = 0; t[1] < ker[1] * dil[1]; t[1] += dil[1])
+	for (t[2] = 0; t[2] < ker[2] * dil[2]; t[2] += dil[2])
+		p->off[i++] = ci * p->ph.chan + cnn_phases_offset(&p->ph, t);
+}
+
+/* Whole images per thread when there are enough of them; else runs of
+ * outputs (and, if still too few, rows of C) within one image. */
+static void plan_work(struct plan *p, double macs)
+{
+	const struct cnn_simd *s = p->s;
+	int tiles = ceil_div(p->nflat, s->nr);
+
+	p->nt = macs < (1 << 20) ? 1 : cnn_threads();
+	p->per_image = p->n >= p->nt;
+	p->chunk = min(tiles, max(1, C_FLOATS / p->mg / s->nr)) * s->nr;
+	p->chunks = ceil_div(p->nflat, p->chunk);
+	p->parts = 1;
+	while (!p->per_image && p->groups * p->chunks * p->parts < 2 * p->nt &&
+	       2 * p->parts * s->mr <= p->mg)
+		p->parts *= 2;
+}
+
+/* Weights of group g, in mr-row panels per pass of KC taps. */
+static float *group_weights(const struct plan *p, int g)
+{
+	return p->a + (ptrdiff_t)g * p->kg * ceil_div(p->mg, p->s->mr) * p->s->mr;
+}
+
+static void pack_weights(const struct plan *p, int g)
+{
+	const struct cnn_simd *s = p->s;
+	int mgr = ceil_div(p->mg, s->mr) * s->mr;
+	float *a = group_weights(p, g);
+
+	for (int pc = 0; pc < p->kg; pc += KC) {
+		int kc = min(KC, p->kg - pc);
+
+		for (int i = 0; i < p->mg; i += s->mr)
+			s->pack_mr(a + (ptrdiff_t)pc * mgr + (ptrdiff_t)i * kc,
+				   p->w + ((ptrdiff_t)g * p->mg + i) * p->kg + pc,
+				   p->kg, 1, kc, min(s->mr, p->mg - i));
+	}
+}
+
+/* Rows [i0, i1) of group g's C for flat outputs [q0, q0 + nq) of one
+ * image: xp is its phase planes, y its output. */
+static void gemm_item(const struct plan *p, const float *xp, float *y, int g,
+		      int i0, int i1, int q0, float *ctmp, float *tail)
+{
+	const struct cnn_simd *s = p->s;
+	int mgr = ceil_div(p->mg, s->mr) * s->mr;
+	int nq = min(p->chunk, p->nflat - q0), full = nq / s->nr * s->nr;
+	const float *b = xp + g * p->cg * p->ph.chan + q0;
+	float *yg = y + (g * p->mg + i0) * p->ysize;
+	float *c = p->flat_is_out ? yg + q0 : ctmp;
+	ptrdiff_t ldc = p->flat_is_out ? p->ysize : p->chunk;
+
+	for (int pc = 0; pc < p->kg; pc += KC) {
+		int kc = min(KC, p->kg - pc);
+		const float *a = group_weights(p, g) + (ptrdiff_t)pc * mgr +
+				 (ptrdiff_t)i0 * kc;
+		const ptrdiff_t *off = p->off + pc;
+		struct cnn_epilogue e = { 1, pc ? 1 : 0, NULL };
+
+		if (!pc && p->b)
+			e.bias = p->b + g * p->mg + i0;
+		cnn_gemm_block(s, i1 - i0, full, kc, a, b, s->nr, off, c, ldc, &e);
+		if (full == nq)
+			continue;
+		/* The last tile would read past the planes: copy it out. */
+		for (int k = 0; k < kc; k++) {
+			memcpy(tail + k * s->nr, b + off[k] + full,
+			       (size_t)(nq - full) * sizeof(float));
+			memset(tail + k * s->nr + nq - full, 0,
+			       (size_t)(s->nr - nq + full) * sizeof(float));
+		}
+		cnn_gemm_block(s, i1 - i0, nq - full, kc, a, tail, 0,
+			       p->off + p->kg, c + full, ldc, &e);
+	}
+	if (!p->flat_is_out)
+		cnn_phases_compact(&p->ph, p->out, yg, p->ysize, ctmp, p->chunk,
+				   i1 - i0, q0, nq);
+}
+
+/* Group g of one image on the depthwise path: one input channel, mg
+ * output channels, each a weighted sum along output rows. */
+static void window_item(const struct plan *p, const float *x, float *y, int g,
+			float *plane)
+{
+	struct cnn_window win = { plane, p->off, p->taps };
+	const int *q = p->ph.q;
+
+	cnn_phases_fill(&p->ph, plane, x + g * p->ph.in[0] * p->ph.in[1] * p->ph.in[2]);
+	for (int ko = g * p->mg; ko < (g + 1) * p->mg; ko++) {
+		float *yk = y + ko * p->ysize;
+
+		for (int d = 0; d < p->out[0]; d++)
+		for (int h = 0; h < p->out[1]; h++) {
+			win.in = plane + ((ptrdiff_t)d * q[1] + h) * q[2];
+			p->s->dot_row(yk + ((ptrdiff_t)d * p->out[1] + h) * p->out[2],
+				      p->out[2], &win, p->w + (ptrdiff_t)ko * p->taps,
+				      p->b ? p->b[ko] : 0);
+		}
+	}
+}
+
+/* One image's phase planes (all channels), filled by the calling threads. */
+static void fill_image(const struct plan *p, float *xp, const float *xi, int shared)
+{
+	ptrdiff_t xin = (ptrdiff_t)p->ph.in[0] * p->ph.in[1] * p->ph.in[2];
+
+	if (shared) {
+#pragma omp for schedule(static)
+		for (int c = 0; c < p->c; c++)
+			cnn_phases_fill(&p->ph, xp + c * p->ph.chan, xi + c * xin);
+	} else {
+		for (int c = 0; c < p->c; c++)
+			cnn_phases_fill(&p->ph, xp + c * p->ph.chan, xi + c * xin);
+	}
+}
+
+static void run_gemm(const struct plan *p, const float *x, float *y, float *ws)
+{
+	size_t xsize = p->copy ? p->c * p->ph.chan + SLACK : 0;
+	size_t csize = p->flat_is_out ? 0 : (size_t)p->mg * p->chunk;
+	size_t tsize = (size_t)KC * p->s->nr;
+	ptrdiff_t xin = (ptrdiff_t)p->c * p->ph.in[0] * p->ph.in[1] * p->ph.in[2];
+	ptrdiff_t yin = (ptrdiff_t)p->k * p->ysize;
+	int panels = ceil_div(p->mg, p->s->mr), items = p->groups * p->chunks * p->parts;
+
+#pragma omp parallel num_threads(p->nt) if (p->nt > 1)
+	{
+		int t = omp_get_thread_num();
+		float *xp = ws + (p->per_image ? t * xsize : 0);
+		float *mine = ws + p->nt * xsize + t * (csize + tsize);
+
+#pragma omp for schedule(static)
+		for (int g = 0; g < p->groups; g++)
+			pack_weights(p, g);
+		if (p->per_image) {
+#pragma omp for schedule(static)
+			for (int img = 0; img < p->n; img++) {
+				const float *xi = x + img * xin;
+
+				if (p->copy)
+					fill_image(p, xp, xi, 0);
+				for (int g = 0; g < p->groups; g++)
+				for (int q0 = 0; q0 < p->nflat; q0 += p->chunk)
+					gemm_item(p, p->copy ? xp : xi, y + img * yin, g,
+						  0, p->mg, q0, mine, mine + csize);
+			}
+		} else {
+			for (int img = 0; img < p->n; img++) {
+				const float *xi = x + img * xin;
+
+				if (p->copy)
+					fill_image(p, xp, xi, 1);
+#pragma omp for schedule(static)
+				for (int it = 0; it < items; it++) {
+					int g = it / (p->chunks * p->parts);
+					int q0 = it / p->parts % p->chunks * p->chunk;
+					int part = it % p->parts;
+					int i0 = panels * part / p->parts * p->s->mr;
+					int i1 = min(p->mg, panels * (part + 1) / p->parts * p->s->mr);
+
+					gemm_item(p, p->copy ? xp : xi, y + img * yin, g,
+						  i0, i1, q0, mine, mine + csize);
+				}
+			}
+		}
+	}
+}
+
+static void run_window(const struct plan *p, const float *x, float *y, float *ws)
+{
+	ptrdiff_t xin = (ptrdiff_t)p->ph.in[0] * p->ph.in[1] * p->ph.in[2];
+
+#pragma omp parallel num_threads(p->nt) if (p->nt > 1)
+	{
+		float *plane = ws + omp_get_thread_num() * (p->ph.chan + SLACK);
+
+#pragma omp for schedule(static)
+		for (int it = 0; it < p->n * p->groups; it++) {
+			int img = it / p->groups, g = it % p->groups;
+
+			window_item(p, x + img * p->c * xin, y + (ptrdiff_t)img * p->k * p->ysize,
+				    g, plane);
+		}
+	}
+}
+
+int cnn_conv_forward(const cnn_conv *cv, const float *x, const float *w,
+		     const float *b, float *y)
+{
+	cnn_conv g = *cv;
+	struct plan p = { .w = w, .b = b };
+	int window, taps = 1;
+	size_t floats;
+	float *ws;
+
+	if (cnn_conv_setup(&g))
+		return CNN_ERR;
+	if (!x || !w || !y)
+		return cnn_error("convolution needs an input, weights and an output");
+	for (int d = 0; d < g.nd; d++)
+		taps *= g.ker[d];
+	p.s = cnn_simd();
+	p.off = malloc(((size_t)g.c / g.groups * taps + KC) * sizeof *p.off);
+	if (!p.off)
+		return cnn_error("out of memory for a convolution");
+	plan_geometry(&p, &g);
+	for (int k = 0; k < KC; k++)
+		p.off[p.kg + k] = (ptrdiff_t)k * p.s->nr;
+	plan_work(&p, cnn_conv_macs(&g));
+	/* Depthwise and few filters per channel: GEMM would mostly multiply
+	 * padding of A. */
+	window = p.cg == 1 && p.mg <= 8;
+	if (window) {
+		p.copy = 1;
+		p.nt = min(p.nt, p.n * p.groups);
+		floats = p.nt * (p.ph.chan + SLACK);
+	} else {
+		floats = (size_t)p.groups * p.kg * ceil_div(p.mg, p.s->mr) * p.s->mr +
+			 (p.copy ? p.nt * (p.c * p.ph.chan + SLACK) : 0) +
+			 p.nt * ((p.flat_is_out ? 0 : (size_t)p.mg * p.chunk) +
+				 (size_t)KC * p.s->nr);
+	}
+	if (posix_memalign((void **)&ws, 64, floats * sizeof(float))) {
+		free(p.off);
+		return cnn_error("out of memory for a convolution workspace of %zu MiB",
+				 floats * sizeof(float) >> 20);
+	}
+	if (window) {
+		run_window(&p, x, y, ws);
+	} else {
+		p.a = ws;
+		run_gemm(&p, x, y, ws + (size_t)p.groups * p.kg *
+				  ceil_div(p.mg, p.s->mr) * p.s->mr);
+	}
+	free(ws);
+	free(p.off);
+	return CNN_OK;
+}

@@ -1,0 +1,223 @@
+/*
+ * gemm.c - single-precision GEMM, and the choice of the SIMD kernels.
+ *
+ * The Goto/BLIS scheme: C is cut into NC-column and MC-row blocks and K
+ * into KC steps; per step a KC x NC panel of B and an MC x KC block of A
+ * are packed so that the micro-kernel (lib/simd/gemm.c) streams them
+ * contiguously: one nr-column sliver of B stays in L1 while the mr-row
+ * panels of A go by from L2.  Threads own disjoint blocks of C and pack
+ * for themselves, so every element of C sees the same operations in the
+ * same order whatever the number of threads.
+ */
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cnn.h"
+#include "simd/simd.h"
+
+enum {
+	KC = 256,	/* a 256 x nr sliver of B fills about half of L1 */
+	MC = 192,	/* the MC x KC block of A sits in L2 */
+	NC = 4032,	/* the KC x NC panel of B, in L3 */
+	MIN_PARALLEL = 1 << 21, /* multiply-adds worth a second thread */
+};
+
+static const struct cnn_simd *chosen;
+
+static int runs(const struct cnn_simd *s)
+{
+	__builtin_cpu_init();
+	if (s == &cnn_simd_avx512)
+		return __builtin_cpu_supports("avx512f") &&
+		       __builtin_cpu_supports("avx512dq") &&
+		       __builtin_cpu_supports("avx512bw") &&
+		       __builtin_cpu_supports("avx512vl") &&
+		       __builtin_cpu_supports("fma");
+	if (s == &cnn_simd_avx2)
+		return __builtin_cpu_supports("avx2") &&
+		       __builtin_cpu_supports("fma");
+	return 1;
+}
+
+static const struct cnn_simd *const tables[] = {
+	&cnn_simd_avx512, &cnn_simd_avx2, &cnn_simd_generic
+};
+
+const struct cnn_simd *cnn_simd(void)
+{
+	const struct cnn_simd *s = __atomic_load_n(&chosen, __ATOMIC_ACQUIRE);
+
+	for (size_t i = 0; !s; i++)
+		if (runs(tables[i]))
+			s = tables[i];
+	__atomic_store_n(&chosen, s, __ATOMIC_RELEASE);
+	return s;
+}
+
+int cnn_simd_force(const char *name)
+{
+	if (!name) {
+		__atomic_store_n(&chosen, NULL, __ATOMIC_RELEASE);
+		return CNN_OK;
+	}
+	for (size_t i = 0; i < sizeof tables / sizeof *tables; i++) {
+		if (strcmp(tables[i]->name, name) != 0)
+			continue;
+		if (!runs(tables[i]))
+			return cnn_error("this processor cannot run the %s kernels",
+					 name);
+		__atomic_store_n(&chosen, tables[i], __ATOMIC_RELEASE);
+		return CNN_OK;
+	}
+	return cnn_error("unknown instruction set '%s'", name);
+}
+
+static inline int min(int a, int b)
+{
+	return a < b ? a : b;
+}
+
+/* A tile cut by the edge of C goes through a full-size scratch tile, so
+ * that its elements get exactly the arithmetic of a whole tile. */
+static void edge_tile(const struct cnn_simd *s, int mm, int nn, int kc,
+		      const float *a, const float *b, const ptrdiff_t *boff,
+		      float *c, ptrdiff_t ldc, const struct cnn_epilogue *e)
+{
+	float t[32 * 64] = { 0 }, bias[32] = { 0 };
+	struct cnn_epilogue et = *e;
+
+	for (int i = 0; e->beta != 0 && i < mm; i++)
+		memcpy(t + i * s->nr, c + i * ldc, nn * sizeof(float));
+	if (e->bias)
+		et.bias = memcpy(bias, e->bias, mm * sizeof(float));
+	s->kernel(kc, a, b, boff, t, s->nr, &et);
+	for (int i = 0; i < mm; i++)
+		memcpy(c + i * ldc, t + i * s->nr, nn * sizeof(float));
+}
+
+void cnn_gemm_block(const struct cnn_simd *s, int m, int n, int kc,
+		    const float *a, const float *b, ptrdiff_t bstep,
+		    const ptrdiff_t *boff, float *c, ptrdiff_t ldc,
+		    const struct cnn_epilogue *e)
+{
+	for (int j = 0; j < n; j += s->nr, b += bstep) {
+		for (int i = 0; i < m; i += s->mr) {
+			struct cnn_epilogue ei = *e;
+			const float *ai = a + (ptrdiff_t)i * kc;
+			float *ci = c + i * ldc + j;
+
+			if (e->bias)
+				ei.bias += i;
+			if (i + s->mr <= m && j + s->nr <= n)
+				s->kernel(kc, ai, b, boff, ci, ldc, &ei);
+			else
+				edge_tile(s, min(s->mr, m - i), min(s->nr, n - j),
+					  kc, ai, b, boff, ci, ldc, &ei);
+		}
+	}
+}
+
+/* op(A) is m x k and op(B) k x n; element (i, j) of each at i * rs + j * cs. */
+struct operands {
+	int m, n, k;
+	const float *a, *b;
+	ptrdiff_t rsa, csa, rsb, csb;
+	float alpha, beta;
+	float *c;
+	ptrdiff_t ldc;
+};
+
+static void gemm_part(const struct cnn_simd *s, const struct operands *g,
+		      int m0, int m1, int n0, int n1, float *abuf, float *bbuf)
+{
+	ptrdiff_t boff[KC];
+
+	for (int k = 0; k < KC; k++)
+		boff[k] = (ptrdiff_t)k * s->nr;
+	for (int jc = n0; jc < n1; jc += NC) {
+		int nc = min(NC, n1 - jc);
+
+		for (int pc = 0; pc < g->k; pc += KC) {
+			int kc = min(KC, g->k - pc);
+			struct cnn_epilogue e = { g->alpha, pc ? 1 : g->beta, NULL };
+
+			for (int j = 0; j < nc; j += s->nr)
+				s->pack_nr(bbuf + (ptrdiff_t)j * kc,
+					   g->b + pc * g->rsb + (jc + j) * g->csb,
+					   g->csb, g->rsb, kc, min(s->nr, nc - j));
+			for (int ic = m0; ic < m1; ic += MC) {
+				int mc = min(MC, m1 - ic);
+
+				for (int i = 0; i < mc; i += s->mr)
+					s->pack_mr(abuf + (ptrdiff_t)i * kc,
+						   g->a + (ic + i) * g->rsa + pc * g->csa,
+						   g->rsa, g->csa, kc, min(s->mr, mc - i));
+				cnn_gemm_block(s, mc, nc, kc, abuf, bbuf,
+					       (ptrdiff_t)kc * s->nr, boff,
+					       g->c + ic * g->ldc + jc, g->ldc, &e);
+			}
+		}
+	}
+}
+
+static void scale(int m, int n, float beta, float *c, int ldc)
+{
+	for (int i = 0; i < m; i++)
+		for (int j = 0; j < n; j++)
+			c[(ptrdiff_t)i * ldc + j] = beta == 0 ? 0 : beta * c[(ptrdiff_t)i * ldc + j];
+}
+
+/* Split the longer side of C between the threads, in whole micro-tiles. */
+static void share(int t, int nt, int m, int n, int mr, int nr,
+		  int *m0, int *m1, int *n0, int *n1)
+{
+	int split_n = n >= m, unit = split_n ? nr : mr;
+	int len = split_n ? n : m, tiles = (len + unit - 1) / unit;
+	int lo = (int)((long)tiles * t / nt) * unit;
+	int hi = min(len, (int)((long)tiles * (t + 1) / nt) * unit);
+
+	*m0 = 0, *m1 = m, *n0 = 0, *n1 = n;
+	if (split_n)
+		*n0 = lo, *n1 = hi;
+	else
+		*m0 = lo, *m1 = hi;
+}
+
+int cnn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
+	      const float *a, int lda, const float *b, int ldb, float beta,
+	      float *c, int ldc)
+{
+	const struct cnn_simd *s = cnn_simd();
+	struct operands g = {
+		m, n, k, a, b,
+		trans_a ? 1 : lda, trans_a ? lda : 1,
+		trans_b ? 1 : ldb, trans_b ? ldb : 1,
+		alpha, beta, c, ldc
+	};
+	int nt = (double)m * n * k < MIN_PARALLEL ? 1 : cnn_threads();
+	int mcap = min(m, MC) + s->mr, ncap = min(n, NC) + s->nr;
+	size_t per = (size_t)KC * (mcap + ncap);
+	float *buf;
+
+	if (m <= 0 || n <= 0)
+		return CNN_OK;
+	if (k <= 0 || alpha == 0) {
+		scale(m, n, beta, c, ldc);
+		return CNN_OK;
+	}
+	if (posix_memalign((void **)&buf, 64, nt * per * sizeof(float)))
+		return cnn_error("out of memory for a %dx%dx%d GEMM", m, n, k);
+#pragma omp parallel num_threads(nt) if (nt > 1)
+	{
+		int t = omp_get_thread_num(), m0, m1, n0, n1;
+		float *abuf = buf + t * per;
+
+		share(t, omp_get_num_threads(), m, n, s->mr, s->nr,
+		      &m0, &m1, &n0, &n1);
+		if (m0 < m1 && n0 < n1)
+			gemm_part(s, &g, m0, m1, n0, n1, abuf, abuf + (size_t)KC * mcap);
+	}
+	free(buf);
+	return CNN_OK;
+}

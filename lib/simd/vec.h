@@ -1,0 +1,67 @@
+/*
+ * vec.h - the vector type of the instruction set this file is compiled for,
+ * for the sources in lib/simd only.  The kernels are written once with GCC
+ * vector extensions; the width and the GEMM micro-tile come from here.
+ */
+#ifndef CNN_VEC_H
+#define CNN_VEC_H
+
+#include <string.h>
+
+#include "simd.h"
+
+#if defined(CNN_ISA_avx512)
+#define VL 16
+#define GEMM_MR 8 /* 8 x 3 vectors: 24 accumulators of 32 registers */
+#define GEMM_NV 3
+#define ISA(name) name##_avx512
+#define ISA_NAME "avx512"
+#elif defined(CNN_ISA_avx2)
+#define VL 8
+#define GEMM_MR 6 /* 6 x 2 vectors: 12 accumulators of 16 registers */
+#define GEMM_NV 2
+#define ISA(name) name##_avx2
+#define ISA_NAME "avx2"
+#elif defined(CNN_ISA_generic)
+#define VL 4
+#define GEMM_MR 6
+#define GEMM_NV 2
+#define ISA(name) name##_generic
+#define ISA_NAME "generic"
+#else
+#error "compile lib/simd sources with -DCNN_ISA_<isa>"
+#endif
+
+#define GEMM_NR (GEMM_NV * VL)
+
+typedef float vf __attribute__((vector_size(VL * sizeof(float))));
+typedef int vi __attribute__((vector_size(VL * sizeof(int))));
+
+/* memcpy, not a cast, so that any alignment is fine (it compiles to one
+ * unaligned load or store). */
+static inline vf vload(const float *p)
+{
+	vf v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static inline void vstore(float *p, vf v)
+{
+	memcpy(p, &v, sizeof v);
+}
+
+static inline vf vsplat(float x)
+{
+	vf v;
+	for (int i = 0; i < VL; i++)
+		v[i] = x;
+	return v;
+}
+
+static inline vf vselect(vi m, vf a, vf b)
+{
+	return (vf)((m & (vi)a) | (~m & (vi)b));
+}
+
+#endif

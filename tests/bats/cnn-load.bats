@@ -1,0 +1,117 @@
+load helper
+
+@test "a real RGB photo loads as u8 3 x H x W" {
+	run bash -c "cnn-load $SKIMAGE/astronaut.png | cnn-info -r"
+	[ "$status" -eq 0 ]
+	[ "$output" = "1: image=u8 3x512x512" ]
+}
+
+@test "gray, palette and 16-bit PNGs; channel conversion and resize" {
+	run bash -c "cnn-load $SKIMAGE/camera.png $SKIMAGE/palette_color.png | cnn-info -r"
+	[[ "${lines[0]}" == "1: image=u8 1x512x512" ]]
+	[[ "${lines[1]}" == "2: image=u8 3x"* ]]
+	run bash -c "cnn-load -c 3 -r 32x48 $SKIMAGE/camera.png | cnn-info -r"
+	[ "$output" = "1: image=u8 3x32x48" ]
+	run bash -c "cnn-load -c 1 -r 28 $DARKNET/dog.jpg | cnn-info -r"
+	[ "$output" = "1: image=u8 1x28x28" ]
+}
+
+@test "JPEG photos load" {
+	run bash -c "cnn-load $DARKNET/dog.jpg $DARKNET/horses.jpg | cnn-info"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "2 records" ]
+}
+
+@test "Fashion-MNIST test set: 10000 records, labels 0..9" {
+	run bash -c "cnn-load $FASHION/t10k-images-idx3-ubyte.gz $FASHION/t10k-labels-idx1-ubyte.gz | cnn-info"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "10000 records" ]
+	[[ "${lines[1]}" =~ image\ +u8\ +1x28x28\ +min\ 0\ max\ 255 ]]
+	[[ "${lines[2]}" =~ label\ +i32\ +scalar\ +min\ 0\ max\ 9\ mean\ 4.5 ]]
+}
+
+@test "folders name the classes; the class list is saved" {
+	mkdir -p "$TMP/data/cat" "$TMP/data/dog"
+	cp $SKIMAGE/chelsea.png "$TMP/data/cat/1.png"
+	cp $SKIMAGE/coffee.png "$TMP/data/cat/2.png"
+	cp $DARKNET/dog.jpg "$TMP/data/dog/a.jpg"
+	run bash -c "cnn-load -r 16 --save-classes '$TMP/classes.txt' '$TMP/data' | cnn-info -r"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "1: image=u8 3x16x16 label=i32 scalar(0)" ]
+	[ "${lines[2]}" = "3: image=u8 3x16x16 label=i32 scalar(1)" ]
+	[ "$(cat "$TMP/classes.txt")" = "$(printf 'cat\ndog')" ]
+	printf 'dog\ncat\n' > "$TMP/given.txt"
+	run bash -c "cnn-load -r 16 --classes '$TMP/given.txt' '$TMP/data' | cnn-info -r"
+	[ "${lines[0]}" = "1: image=u8 3x16x16 label=i32 scalar(1)" ]
+}
+
+@test "a CSV of path,label with class names" {
+	cp $SKIMAGE/chelsea.png $SKIMAGE/camera.png "$TMP/"
+	printf 'path,label\nchelsea.png,cat\ncamera.png,man\n' > "$TMP/list.csv"
+	run bash -c "cnn-load -r 8 -P --csv '$TMP/list.csv' | cnn-info -r"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "1: image=u8 3x8x8 label=i32 scalar(0) path=text "* ]]
+	[[ "${lines[1]}" == "2: image=u8 1x8x8 label=i32 scalar(1) path=text "* ]]
+}
+
+@test ".npy arrays in, zipped and named" {
+	cnn-load $FASHION/t10k-images-idx3-ubyte.gz | cnn-head -n 5 | cnn-save -o "$TMP/x.npy"
+	run bash -c "cnn-load x='$TMP/x.npy' | cnn-info"
+	[ "${lines[0]}" = "5 records" ]
+	[[ "${lines[1]}" =~ x\ +u8\ +1x28x28 ]]
+}
+
+@test "text matrices: rows, and channels split by blank lines" {
+	run bash -c "printf '1 2 3\n4 5 6\n\n7 8 9\n1 2 3\n' | cnn-load --text - | cnn-info -r"
+	[ "$output" = "1: image=f32 2x2x3" ]
+}
+
+@test "a corrupt PNG is one clear error" {
+	cp $SKIMAGE/camera.png "$TMP/bad.png"
+	printf 'XXXXXXXX' | dd of="$TMP/bad.png" bs=1 seek=2000 conv=notrunc 2>/dev/null
+	run bash -c "cnn-load '$TMP/bad.png' > /dev/null"
+	assert_error cnn-load "bad.png"
+}
+
+@test "a JPEG cut in half is one clear error" {
+	head -c 80000 $DARKNET/dog.jpg > "$TMP/cut.jpg"
+	run bash -c "cnn-load '$TMP/cut.jpg' > /dev/null"
+	assert_error cnn-load "cut.jpg"
+}
+
+@test "random bytes, a missing file, an empty file" {
+	head -c 3000 /dev/urandom > "$TMP/junk.png"
+	run bash -c "cnn-load '$TMP/junk.png' > /dev/null"
+	assert_error cnn-load "junk.png"
+	run bash -c "cnn-load '$TMP/nope.png' > /dev/null"
+	assert_error cnn-load "nope.png: No such file"
+	: > "$TMP/empty.png"
+	run bash -c "cnn-load '$TMP/empty.png' > /dev/null"
+	assert_error cnn-load "empty.png"
+}
+
+@test "a truncated IDX file names the item" {
+	gzip -dc $FASHION/t10k-labels-idx1-ubyte.gz | head -c 5000 > "$TMP/labels.idx"
+	run bash -c "cnn-load '$TMP/labels.idx' > /dev/null"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"labels.idx"*"truncated"* ]]
+}
+
+@test "arrays of different lengths are refused" {
+	cnn-load $FASHION/t10k-images-idx3-ubyte.gz | cnn-head -n 5 | cnn-save -o "$TMP/x.npy"
+	run bash -c "cnn-load '$TMP/x.npy' $FASHION/t10k-labels-idx1-ubyte.gz > /dev/null"
+	assert_error cnn-load "has 10000 items but .*x.npy has 5"
+}
+
+@test "no binary to a terminal; usage errors exit 2" {
+	run cnn-load
+	[ "$status" -eq 2 ]
+	run cnn-load -c 5 x.png
+	[ "$status" -eq 2 ]
+	run cnn-load -r 0 x.png
+	[ "$status" -eq 2 ]
+	if command -v script >/dev/null; then
+		run script -qec "cnn-load $SKIMAGE/camera.png" /dev/null
+		[[ "$output" == *"will not write a binary stream to a terminal"* ]]
+	fi
+}
