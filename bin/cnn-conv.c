@@ -45,9 +45,8 @@ struct options {
 	double bias;
 };
 
-/* Padding for one dimension from the --pad words; out of range or
- * malformed specs are usage errors. */
-static void set_padding(const struct options *o, cnn_conv *cv)
+/* Padding from the --pad words, for the rank of the input at hand. */
+static void set_padding(const struct options *o, const tool_input *in, cnn_conv *cv)
 {
 	int v[2 * CNN_MAX_SPATIAL], n;
 
@@ -79,14 +78,15 @@ static void set_padding(const struct options *o, cnn_conv *cv)
 			cv->pad_lo[i] = v[2 * i];
 			cv->pad_hi[i] = v[2 * i + 1];
 		} else {
-			usage_error("--pad %s: give 1, %d or %d numbers for %d-D", o->pad,
-				    cv->nd, 2 * cv->nd, cv->nd);
+			die_record(in, "--pad %s: give 1, %d or %d numbers for a %d-D input",
+				   o->pad, cv->nd, 2 * cv->nd, cv->nd);
 		}
 	}
 }
 
 /* One value per spatial dimension from a list of 1 or nd. */
-static void per_dim(const char *opt, const int *v, int n, int nd, int *dst)
+static void per_dim(const tool_input *in, const char *opt, const int *v, int n,
+		    int nd, int *dst)
 {
 	if (n == 0) {
 		for (int i = 0; i < nd; i++)
@@ -94,7 +94,7 @@ static void per_dim(const char *opt, const int *v, int n, int nd, int *dst)
 		return;
 	}
 	if (n != 1 && n != nd)
-		usage_error("%s: give 1 or %d numbers for %d-D", opt, nd, nd);
+		die_record(in, "%s: give 1 or %d numbers for a %d-D input", opt, nd, nd);
 	for (int i = 0; i < nd; i++)
 		dst[i] = v[n == 1 ? 0 : i];
 }
@@ -229,9 +229,9 @@ static cnn_tensor *convolve(const struct options *o, const tool_input *in,
 		cv.in[i] = (int)x->dim[1 + i];
 		cv.ker[i] = (int)weight->dim[2 + i];
 	}
-	per_dim("--stride", o->stride, o->nstride, cv.nd, cv.stride);
-	per_dim("--dilation", o->dil, o->ndil, cv.nd, cv.dil);
-	set_padding(o, &cv);
+	per_dim(in, "--stride", o->stride, o->nstride, cv.nd, cv.stride);
+	per_dim(in, "--dilation", o->dil, o->ndil, cv.nd, cv.dil);
+	set_padding(o, in, &cv);
 	if (cnn_conv_setup(&cv))
 		die_record(in, "tensor \"%s\" (%s): %s", x->name,
 			   cnn_tensor_describe(x, desc, sizeof desc), cnn_errmsg());
@@ -261,7 +261,7 @@ static void make_bank(const struct options *o, const tool_input *in,
 		channels = o->depthwise ? 1 : (int)x->dim[0] / o->groups;
 		*weight = cnn_filter_bank(o->kernel, nd, channels > 0 ? channels : 1);
 		if (!*weight)
-			usage_error("--kernel %s", cnn_errmsg());
+			die_record(in, "tensor \"%s\": %s", x->name, cnn_errmsg());
 		if (o->depthwise) {
 			/* One copy of the bank per channel, in channel order. */
 			int64_t k = (*weight)->dim[0], c = x->dim[0], per = cnn_tensor_count(*weight) / k;

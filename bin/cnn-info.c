@@ -62,10 +62,10 @@ static void stats(const cnn_tensor *t, double *min, double *max, double *sum)
 static void text_preview(const cnn_tensor *t, char *buf, size_t size)
 {
 	size_t n = cnn_tensor_bytes(t), j = 0;
-	const char *s = t->data;
+	const unsigned char *s = t->data;
 
 	for (size_t i = 0; i < n && j + 4 < size; i++)
-		buf[j++] = s[i] == '\n' ? '|' : (s[i] < 32 ? '?' : s[i]);
+		buf[j++] = s[i] == '\n' ? '|' : s[i] < 32 ? '?' : (char)s[i];
 	if (n > j)
 		strcpy(buf + j, "...");
 	else

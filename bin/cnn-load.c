@@ -19,12 +19,12 @@ static const char help[] =
 	"  DIR                  every image below DIR; an image in DIR/CLASS/... gets\n"
 	"                       label = the index of CLASS among the sorted class names\n"
 	"  ARRAY (IDX or .npy)  one record per item along the first axis; several\n"
-	"                       arrays are zipped item by item.  Items of rank 0 are\n"
+	"                       arrays are zipped item by item (after any images).  Items of rank 0 are\n"
 	"                       named \"label\" (i32), others \"image\" (rank 2 gains a\n"
 	"                       channel axis); NAME=ARRAY names the field\n"
 	"  -w, --whole          with arrays: one record holding each whole array\n"
 	"  FILE.txt, -          with --text: a matrix of numbers, rows by newline,\n"
-	"                       channels by blank lines, as f32 C x H x W\n\n"
+	"                       channels by blank lines, '#' comments, as f32 C x H x W\n\n"
 	"  -c, --channels N     convert images to N channels: 1 gray, 2 gray+alpha,\n"
 	"                       3 RGB, 4 RGBA\n"
 	"  -r, --resize HxW     resize images to H x W (a single N: N x N)\n"
@@ -200,13 +200,13 @@ static void load_image(const char *path, int label)
 /* ---------------------------------------------------------- text files */
 
 /* Numbers separated by blanks or commas; rows end at newlines; a blank
- * line starts the next channel. */
+ * line starts the next channel, and every channel has the same height. */
 static void load_text(const char *path)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
 	float *v = NULL;
-	int64_t n = 0, cap = 0, rows = 0, cols = -1, channels = 0, row_in_channel = 0;
+	int64_t n = 0, cap = 0, lineno = 0, cols = -1, height = -1, channels = 0, rows = 0;
 	int64_t dim[3];
 	char *line = NULL;
 	size_t linecap = 0;
@@ -214,36 +214,49 @@ static void load_text(const char *path)
 
 	if (!f)
 		die("%s: %s", path, strerror(errno));
-	while (getline(&line, &linecap, f) >= 0) {
+	for (;;) {
 		int64_t count = 0;
+		int more = getline(&line, &linecap, f) >= 0;
 		char *p = line, *end;
-		for (;;) {
+		lineno++;
+		if (more && line[strspn(line, " \t")] == '#')
+			continue;
+		while (more) {
 			while (*p == ' ' || *p == '\t' || *p == ',' || *p == '\r' || *p == '\n')
 				p++;
-			if (!*p || *p == '#')
+			if (!*p)
 				break;
 			double x = strtod(p, &end);
 			if (end == p)
-				die("%s: line %lld: not a number: '%.12s'", name,
-				    (long long)(rows + channels + 1), p);
+				die("%s: line %lld: not a number: '%.*s'", name, (long long)lineno,
+				    (int)strcspn(p, " \t\r\n,"), p);
 			if (n == cap && !(v = realloc(v, (cap = cap ? 2 * cap : 256) * sizeof *v)))
 				die("out of memory");
 			v[n++] = (float)x;
 			count++;
 			p = end;
 		}
-		if (count == 0) {
-			row_in_channel = 0;
+		if (count > 0) {
+			if (cols < 0)
+				cols = count;
+			if (count != cols)
+				die("%s: line %lld: %lld numbers after rows of %lld", name,
+				    (long long)lineno, (long long)count, (long long)cols);
+			rows++;
 			continue;
 		}
-		if (cols < 0)
-			cols = count;
-		if (count != cols)
-			die("%s: a row of %lld numbers after rows of %lld", name,
-			    (long long)count, (long long)cols);
-		if (row_in_channel++ == 0)
+		/* A blank line or the end closes a channel. */
+		if (rows > 0) {
+			if (height < 0)
+				height = rows;
+			if (rows != height)
+				die("%s: line %lld: a channel of %lld rows after channels of %lld",
+				    name, (long long)lineno, (long long)rows, (long long)height);
 			channels++;
-		rows++;
+			rows = 0;
+		}
+		if (!more)
+			break;
 	}
 	if (ferror(f))
 		die("%s: %s", name, strerror(errno));
@@ -252,10 +265,8 @@ static void load_text(const char *path)
 	free(line);
 	if (n == 0)
 		die("%s: no numbers", name);
-	if (rows % channels)
-		die("%s: channels of different heights", name);
 	dim[0] = channels;
-	dim[1] = rows / channels;
+	dim[1] = height;
 	dim[2] = cols;
 	if (!(t = cnn_tensor_new("image", CNN_F32, 3, dim)))
 		die_lib();
@@ -266,7 +277,50 @@ static void load_text(const char *path)
 	emit();
 }
 
-/* --------------------------------------------------------- directories */
+/* -------------------------------------------------------------- inputs */
+
+/* Every input but arrays, in command-line order.  Labels are settled once
+ * all are known, so that every folder and list agrees on them. */
+static struct input {
+	char *path;
+	char *class;   /* a class name, or NULL */
+	int label;     /* a numeric label, or -1 */
+	int text;      /* a text matrix, not an image */
+} *inputs;
+static int ninputs;
+
+static void add_input(const char *path, const char *class, int label, int text)
+{
+	struct input *in;
+
+	inputs = realloc(inputs, (ninputs + 1) * sizeof *inputs);
+	if (!inputs)
+		die("out of memory");
+	in = &inputs[ninputs++];
+	in->path = strdup(path);
+	in->class = class ? strdup(class) : NULL;
+	in->label = label;
+	in->text = text;
+	if (!in->path || (class && !in->class))
+		die("out of memory");
+	if (class)
+		note_class(class);
+}
+
+static void load_inputs(void)
+{
+	sort_classes();
+	for (int i = 0; i < ninputs; i++) {
+		struct input *in = &inputs[i];
+		if (in->text)
+			load_text(in->path);
+		else
+			load_image(in->path, in->class ? label_of(in->class, in->path) : in->label);
+		free(in->path);
+		free(in->class);
+	}
+	free(inputs);
+}
 
 static int is_image_name(const char *name)
 {
@@ -276,70 +330,35 @@ static int is_image_name(const char *name)
 		       strcasecmp(dot, ".jpeg") == 0);
 }
 
-struct entries {
-	char **path;
-	char **class;
-	int n;
-};
-
-static void list_images(const char *dir, const char *class, struct entries *e, int depth)
+/* The images below dir, sorted; the first level of folders names the
+ * classes.  Returns how many were found. */
+static int add_dir(const char *dir, const char *class, int depth)
 {
 	struct dirent **names;
-	int n = scandir(dir, &names, NULL, alphasort);
+	int n = scandir(dir, &names, NULL, alphasort), found = 0;
 
 	if (n < 0)
 		die("%s: %s", dir, strerror(errno));
 	for (int i = 0; i < n; i++) {
 		const char *name = names[i]->d_name;
-		char *path;
 		struct stat st;
-		if (name[0] == '.' || asprintf(&path, "%s/%s", dir, name) < 0) {
-			free(names[i]);
-			continue;
-		}
-		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
-			/* The first level of folders names the classes. */
-			list_images(path, depth == 0 ? name : class, e, depth + 1);
-			free(path);
-		} else if (is_image_name(name)) {
-			e->path = realloc(e->path, (e->n + 1) * sizeof *e->path);
-			e->class = realloc(e->class, (e->n + 1) * sizeof *e->class);
-			if (!e->path || !e->class)
-				die("out of memory");
-			e->path[e->n] = path;
-			e->class[e->n] = class ? strdup(class) : NULL;
-			e->n++;
-		} else {
+		char *path;
+		if (name[0] != '.' && asprintf(&path, "%s/%s", dir, name) >= 0) {
+			if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+				found += add_dir(path, depth == 0 ? name : class, depth + 1);
+			else if (is_image_name(name)) {
+				add_input(path, class, -1, 0);
+				found++;
+			}
 			free(path);
 		}
 		free(names[i]);
 	}
 	free(names);
+	return found;
 }
 
-static void load_dir(const char *dir)
-{
-	struct entries e = {0};
-
-	list_images(dir, NULL, &e, 0);
-	if (e.n == 0)
-		die("%s: no PNG or JPEG files", dir);
-	for (int i = 0; i < e.n; i++)
-		if (e.class[i])
-			note_class(e.class[i]);
-	sort_classes();
-	for (int i = 0; i < e.n; i++) {
-		load_image(e.path[i], e.class[i] ? label_of(e.class[i], e.path[i]) : -1);
-		free(e.path[i]);
-		free(e.class[i]);
-	}
-	free(e.path);
-	free(e.class);
-}
-
-/* ------------------------------------------------------------ CSV list */
-
-static int parse_int(const char *s, int *v)
+static int parse_label(const char *s, int *v)
 {
 	char *end;
 	long x = strtol(s, &end, 10);
@@ -350,64 +369,58 @@ static int parse_int(const char *s, int *v)
 	return 1;
 }
 
-static void load_csv(const char *csv)
+/* Lines "path,label"; numeric labels are used as they are, names become
+ * class indices.  Paths are relative to the list's folder. */
+static void add_csv(const char *csv)
 {
 	FILE *f = fopen(csv, "r");
 	char *line = NULL, *base, *slash;
 	size_t cap = 0;
-	struct entries e = {0};
 	int64_t lineno = 0;
+	struct { char *path, *label; } *rows = NULL;
+	int nrows = 0, numeric = 1, label;
 
 	if (!f)
 		die("%s: %s", csv, strerror(errno));
-	base = strdup(csv);
+	if (!(base = strdup(csv)))
+		die("out of memory");
 	slash = strrchr(base, '/');
 	if (slash)
 		slash[1] = 0;
 	else
 		base[0] = 0;
 	while (getline(&line, &cap, f) >= 0) {
-		char *comma, *path;
+		char *comma;
 		lineno++;
 		line[strcspn(line, "\r\n")] = 0;
 		if (!line[0])
 			continue;
-		comma = strrchr(line, ',');
-		if (!comma)
+		if (!(comma = strrchr(line, ',')))
 			die("%s: line %lld: expected path,label", csv, (long long)lineno);
 		*comma = 0;
 		/* A header line names its columns, not an image. */
 		if (lineno == 1 && !is_image_name(line))
 			continue;
-		if (asprintf(&path, "%s%s", line[0] == '/' ? "" : base, line) < 0)
+		rows = realloc(rows, (nrows + 1) * sizeof *rows);
+		if (!rows || asprintf(&rows[nrows].path, "%s%s", line[0] == '/' ? "" : base, line) < 0 ||
+		    !(rows[nrows].label = strdup(comma + 1)))
 			die("out of memory");
-		e.path = realloc(e.path, (e.n + 1) * sizeof *e.path);
-		e.class = realloc(e.class, (e.n + 1) * sizeof *e.class);
-		if (!e.path || !e.class || !(e.class[e.n] = strdup(comma + 1)))
-			die("out of memory");
-		e.path[e.n++] = path;
+		numeric &= parse_label(rows[nrows].label, &label);
+		nrows++;
 	}
 	fclose(f);
-	free(line);
-	/* Numeric labels are used as they are; names become class indices. */
-	int numeric = 1, label = 0;
-	for (int i = 0; i < e.n; i++)
-		numeric &= parse_int(e.class[i], &label);
-	if (!numeric)
-		for (int i = 0; i < e.n; i++)
-			note_class(e.class[i]);
-	sort_classes();
-	for (int i = 0; i < e.n; i++) {
-		if (numeric)
-			parse_int(e.class[i], &label);
-		else
-			label = label_of(e.class[i], e.path[i]);
-		load_image(e.path[i], label);
-		free(e.path[i]);
-		free(e.class[i]);
+	for (int i = 0; i < nrows; i++) {
+		if (numeric) {
+			parse_label(rows[i].label, &label);
+			add_input(rows[i].path, NULL, label, 0);
+		} else {
+			add_input(rows[i].path, rows[i].label, -1, 0);
+		}
+		free(rows[i].path);
+		free(rows[i].label);
 	}
-	free(e.path);
-	free(e.class);
+	free(rows);
+	free(line);
 	free(base);
 }
 
@@ -476,9 +489,14 @@ static void load_arrays(struct array *a, int n)
 		count = cnn_array_count(a[i].ar);
 	}
 	if (opt.whole) {
-		for (int i = 0; i < n; i++)
-			if (cnn_record_put(rec, read_whole(&a[i])))
+		for (int i = 0; i < n; i++) {
+			cnn_tensor *t = read_whole(&a[i]);
+			if (cnn_record_get(rec, t->name))
+				die("%s: field \"%s\" given twice; name the arrays NAME=FILE",
+				    a[i].path, t->name);
+			if (cnn_record_put(rec, t))
 				die_lib();
+		}
 		emit();
 		count = 0;
 	}
@@ -569,12 +587,15 @@ int main(int argc, char **argv)
 	out = tool_output(output, level);
 
 	if (opt.csv)
-		load_csv(opt.csv);
+		add_csv(opt.csv);
 	for (int i = optind; i < argc; i++) {
-		const char *arg = argv[i], *eq = strchr(arg, '=');
+		char *arg = argv[i], *eq = strchr(arg, '=');
+		size_t len = strlen(arg);
 		struct stat st;
+		while (len > 1 && arg[len - 1] == '/')
+			arg[--len] = 0;
 		if (opt.text) {
-			load_text(arg);
+			add_input(arg, NULL, -1, 1);
 		} else if (eq && eq > arg && access(arg, F_OK) != 0) {
 			arrays[narrays].path = eq + 1;
 			snprintf(arrays[narrays].name, sizeof arrays[narrays].name, "%.*s",
@@ -583,13 +604,15 @@ int main(int argc, char **argv)
 		} else if (stat(arg, &st) != 0) {
 			die("%s: %s", arg, strerror(errno));
 		} else if (S_ISDIR(st.st_mode)) {
-			load_dir(arg);
+			if (add_dir(arg, NULL, 0) == 0)
+				die("%s: no PNG or JPEG files", arg);
 		} else if (is_array_file(arg)) {
 			arrays[narrays++].path = arg;
 		} else {
-			load_image(arg, -1);
+			add_input(arg, NULL, -1, 0);
 		}
 	}
+	load_inputs();
 	if (narrays)
 		load_arrays(arrays, narrays);
 	if (opt.save_classes)

@@ -34,10 +34,11 @@ struct options {
 	int global, ceil_mode, count_pad;
 };
 
-static void per_dim(const char *opt, const int *v, int n, int nd, int *dst, int dflt)
+static void per_dim(const tool_input *in, const char *opt, const int *v, int n,
+		    int nd, int *dst, int dflt)
 {
 	if (n != 0 && n != 1 && n != nd)
-		usage_error("%s: give 1 or %d numbers for %d-D", opt, nd, nd);
+		die_record(in, "%s: give 1 or %d numbers for a %d-D input", opt, nd, nd);
 	for (int i = 0; i < nd; i++)
 		dst[i] = n == 0 ? dflt : v[n == 1 ? 0 : i];
 }
@@ -63,8 +64,8 @@ static cnn_tensor *pool(const struct options *o, const tool_input *in, const cnn
 	if (o->global) {
 		memcpy(p.win, p.in, sizeof p.win);
 	} else {
-		per_dim("--size", o->win, o->nwin, p.nd, p.win, 2);
-		per_dim("--stride", o->stride, o->nstride, p.nd, p.stride, 0);
+		per_dim(in, "--size", o->win, o->nwin, p.nd, p.win, 2);
+		per_dim(in, "--stride", o->stride, o->nstride, p.nd, p.stride, 0);
 		if (o->npad == 2 * p.nd && p.nd > 1) {
 			for (int i = 0; i < p.nd; i++) {
 				p.pad_lo[i] = o->pad[2 * i];
@@ -74,7 +75,7 @@ static cnn_tensor *pool(const struct options *o, const tool_input *in, const cnn
 			p.pad_lo[0] = o->pad[0];
 			p.pad_hi[0] = o->pad[1];
 		} else {
-			per_dim("--pad", o->pad, o->npad, p.nd, p.pad_lo, 0);
+			per_dim(in, "--pad", o->pad, o->npad, p.nd, p.pad_lo, 0);
 			memcpy(p.pad_hi, p.pad_lo, sizeof p.pad_hi);
 		}
 	}

@@ -3,6 +3,7 @@
  * array, or text.
  */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,7 +118,7 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'o': output = optarg; break;
 		case 'f': field = optarg; break;
-		case 'n': start = tool_long("--start", optarg, 0, 1L << 40); break;
+		case 'n': start = tool_long("--start", optarg, 0, INT_MAX / 2); break;
 		case 'q': quality = (int)tool_long("--quality", optarg, 1, 100); break;
 		case OPT_RESCALE: rescale = 1; break;
 		case 'h': tool_help(help);
@@ -142,13 +143,6 @@ int main(int argc, char **argv)
 	tool_input_init(&in, argc - optind, argv + optind);
 	if (!(rec = cnn_record_new()))
 		die_lib();
-	if (kind == NPY && !(npy = cnn_npy_writer_open(output)))
-		die_lib();
-	if (kind == TEXT) {
-		text = strcmp(output, "-") == 0 ? stdout : fopen(output, "w");
-		if (!text)
-			die("%s: %s", output, strerror(errno));
-	}
 	while (tool_read(&in, rec, 0)) {
 		const cnn_tensor *t = cnn_record_get(rec, field);
 		cnn_tensor *scaled = NULL;
@@ -157,6 +151,12 @@ int main(int argc, char **argv)
 			die_record(&in, "no tensor \"%s\"", field);
 		if (rescale)
 			t = scaled = rescaled(t);
+		/* Opened at the first record, so that bad input leaves no empty file. */
+		if (kind == NPY && !npy && !(npy = cnn_npy_writer_open(output)))
+			die_lib();
+		if (kind == TEXT && !text &&
+		    !(text = strcmp(output, "-") == 0 ? stdout : fopen(output, "w")))
+			die("%s: %s", output, strerror(errno));
 		switch (kind) {
 		case TEXT:
 			if (in.records > 1)

@@ -7,6 +7,7 @@
  * shuffled in memory on its own: a uniform shuffle as long as one bucket,
  * about 1/BUCKETS of the stream, fits within the limit.
  */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,14 +15,15 @@
 
 #include "tool.h"
 
-#define BUCKETS 256
+#define BUCKETS 64
 
 static const char help[] =
 	"Usage: cnn-shuffle [OPTION]... [FILE]...\n"
 	"Write the records of the stream in FILEs (or standard input) in random order.\n\n"
 	"  -S, --seed N       seed of the random order (default: from the clock)\n"
 	"  -m, --memory MB    records to hold in memory before spilling to\n"
-	"                     temporary files in $TMPDIR (default 1024)\n"
+	"                     temporary files in $TMPDIR (default 1024); the order\n"
+	"                     depends on it as well as on the seed\n"
 	TOOL_OUTPUT_HELP TOOL_COMMON_HELP;
 
 static struct {
@@ -31,6 +33,7 @@ static struct {
 } held;
 
 static char spill_dir[4096];
+static char bucket_path[BUCKETS][4200];
 static cnn_writer *bucket[BUCKETS];
 
 static uint64_t record_bytes(const cnn_record *r)
@@ -70,22 +73,22 @@ static void write_held(cnn_rng *rng, cnn_writer *wr)
 	held.bytes = 0;
 }
 
-static void bucket_path(char *buf, size_t size, int b)
-{
-	snprintf(buf, size, "%s/%03d", spill_dir, b);
-}
-
+/* Safe in a signal handler: only unlink(2) and rmdir(2) on ready names. */
 static void remove_spill(void)
 {
-	char path[4200];
-
 	if (!spill_dir[0])
 		return;
-	for (int b = 0; b < BUCKETS; b++) {
-		bucket_path(path, sizeof path, b);
-		unlink(path);
-	}
+	for (int b = 0; b < BUCKETS; b++)
+		unlink(bucket_path[b]);
 	rmdir(spill_dir);
+}
+
+/* A reader that goes away (SIGPIPE) or ^C must not leave the spill behind. */
+static void on_signal(int sig)
+{
+	remove_spill();
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 static void spill_record(cnn_rng *rng, cnn_record *r)
@@ -100,17 +103,20 @@ static void spill_record(cnn_rng *rng, cnn_record *r)
 static void start_spilling(cnn_rng *rng)
 {
 	const char *tmp = getenv("TMPDIR");
-	char path[4200];
+	const int signals[] = {SIGPIPE, SIGINT, SIGTERM, SIGHUP};
 
 	snprintf(spill_dir, sizeof spill_dir, "%s/cnn-shuffle-XXXXXX", tmp ? tmp : "/tmp");
 	if (!mkdtemp(spill_dir))
 		die("cannot make a temporary folder in %s", tmp ? tmp : "/tmp");
+	for (int b = 0; b < BUCKETS; b++)
+		snprintf(bucket_path[b], sizeof bucket_path[b], "%s/%02d", spill_dir, b);
 	atexit(remove_spill);
-	for (int b = 0; b < BUCKETS; b++) {
-		bucket_path(path, sizeof path, b);
-		if (!(bucket[b] = cnn_writer_open(path, 1)))
+	for (size_t i = 0; i < sizeof signals / sizeof *signals; i++)
+		signal(signals[i], on_signal);
+	/* Raw buckets: a compressor per bucket would cost more memory than -m. */
+	for (int b = 0; b < BUCKETS; b++)
+		if (!(bucket[b] = cnn_writer_open(bucket_path[b], 0)))
 			die_lib();
-	}
 	for (int64_t i = 0; i < held.n; i++)
 		spill_record(rng, held.rec[i]);
 	held.n = 0;
@@ -119,16 +125,13 @@ static void start_spilling(cnn_rng *rng)
 
 static void unspill(cnn_rng *rng, cnn_writer *wr)
 {
-	char path[4200];
-
 	for (int b = 0; b < BUCKETS; b++) {
 		cnn_reader *rd;
 		cnn_record *r;
 		int ret;
 		if (cnn_writer_close(bucket[b]))
 			die_lib();
-		bucket_path(path, sizeof path, b);
-		if (!(rd = cnn_reader_open(path)))
+		if (!(rd = cnn_reader_open(bucket_path[b])))
 			die_lib();
 		while ((r = cnn_record_new()) && (ret = cnn_read(rd, r)) == CNN_OK)
 			hold(r);
@@ -136,7 +139,7 @@ static void unspill(cnn_rng *rng, cnn_writer *wr)
 			die_lib();
 		cnn_record_free(r);
 		cnn_reader_close(rd);
-		unlink(path);
+		unlink(bucket_path[b]);
 		write_held(rng, wr);
 	}
 }

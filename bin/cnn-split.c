@@ -3,6 +3,7 @@
  */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "tool.h"
 
@@ -49,9 +50,10 @@ int main(int argc, char **argv)
 		usage_error("no --validation file");
 	if ((fraction < 0) == (count < 0))
 		usage_error("give one of --fraction and --count");
+	if (strcmp(validation, output) == 0)
+		usage_error("--validation and --output are both %s", output);
 	tool_input_init(&in, argc - optind, argv + optind);
-	if (!(val = cnn_writer_open(validation, level)))
-		die_lib();
+	val = tool_output(validation, level);
 	train = tool_output(output, level);
 	if (!(rec = cnn_record_new()))
 		die_lib();
@@ -60,13 +62,9 @@ int main(int argc, char **argv)
 		/* Record i is the one that raises floor(n * fraction) to its next value. */
 		int to_val = count >= 0 ? i < count
 					: floor((i + 1) * fraction) > floor(i * fraction);
-		if (to_val && cnn_write(val, rec))
-			die_lib();
-		if (!to_val)
-			tool_write(train, rec);
+		tool_write(to_val ? val : train, rec);
 	}
-	if (cnn_writer_close(val))
-		die_lib();
+	tool_output_close(val);
 	tool_output_close(train);
 	cnn_record_free(rec);
 	return 0;

@@ -12,7 +12,10 @@
 #include "tool.h"
 
 const char *tool_name = "cnn";
-static cnn_writer *output; /* closed by die() */
+/* The open output streams, closed by die() so that what they hold stays
+ * readable. */
+#define MAX_OUTPUTS 4
+static cnn_writer *outputs[MAX_OUTPUTS];
 
 void tool_init(const char *name)
 {
@@ -32,13 +35,15 @@ static void vsay(const char *fmt, va_list ap)
 void die(const char *fmt, ...)
 {
 	va_list ap;
-	cnn_writer *wr = output;
 
 	va_start(ap, fmt);
 	vsay(fmt, ap);
 	va_end(ap);
-	output = NULL;
-	cnn_writer_close(wr);
+	for (int i = 0; i < MAX_OUTPUTS; i++) {
+		cnn_writer *wr = outputs[i];
+		outputs[i] = NULL;
+		cnn_writer_close(wr);
+	}
 	exit(1);
 }
 
@@ -183,10 +188,15 @@ void tool_input_close(tool_input *in)
 cnn_writer *tool_output(const char *path, int level)
 {
 	cnn_writer *wr = cnn_writer_open(path, level);
+	int i = 0;
 
 	if (!wr)
 		die_lib();
-	output = wr;
+	while (i < MAX_OUTPUTS && outputs[i])
+		i++;
+	if (i == MAX_OUTPUTS)
+		die("more than %d output streams", MAX_OUTPUTS);
+	outputs[i] = wr;
 	return wr;
 }
 
@@ -198,7 +208,9 @@ void tool_write(cnn_writer *wr, const cnn_record *rec)
 
 void tool_output_close(cnn_writer *wr)
 {
-	output = NULL;
+	for (int i = 0; i < MAX_OUTPUTS; i++)
+		if (outputs[i] == wr)
+			outputs[i] = NULL;
 	if (cnn_writer_close(wr))
 		die_lib();
 }

@@ -51,7 +51,7 @@ void die_record(const tool_input *in, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));
 void tool_input_close(tool_input *in);
 
-/* The output stream ("-" is standard output); die() closes it. */
+/* An output stream ("-" is standard output); die() closes every one. */
 cnn_writer *tool_output(const char *path, int level);
 void tool_write(cnn_writer *wr, const cnn_record *rec);
 void tool_output_close(cnn_writer *wr);

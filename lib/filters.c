@@ -50,10 +50,11 @@ static const struct named *find_named(const char *name, size_t len)
 	return NULL;
 }
 
-/* Parse "a,b,c;d,e,f|..." into values and its shape (planes, rows, cols). */
+/* Parse "a,b,c;d,e,f|..." into values and its shape (planes, rows, cols):
+ * every row as long as the first, every plane as tall. */
 static int parse_literal(const char *spec, float **values, int shape[3])
 {
-	int planes = 1, rows = 1, cols = 0, col = 0, row_cols = -1, n = 0, cap = 64;
+	int planes = 1, rows = 1, height = -1, cols = -1, col = 0, n = 0, cap = 64;
 	const char *p = spec;
 	float *v = malloc(cap * sizeof *v);
 
@@ -61,19 +62,17 @@ static int parse_literal(const char *spec, float **values, int shape[3])
 		return cnn_error("out of memory");
 	for (;;) {
 		char *end;
+		double x;
+
 		while (*p == ' ' || *p == '\t')
 			p++;
-		double x = strtod(p, &end);
-		if (end == p) {
-			free(v);
-			return cnn_error("kernel '%s': expected a number at '%.10s'", spec, p);
-		}
+		x = strtod(p, &end);
+		if (end == p)
+			goto bad_number;
 		if (n == cap) {
 			float *grown = realloc(v, (cap *= 2) * sizeof *v);
-			if (!grown) {
-				free(v);
-				return cnn_error("out of memory");
-			}
+			if (!grown)
+				goto nomem;
 			v = grown;
 		}
 		v[n++] = (float)x;
@@ -81,40 +80,48 @@ static int parse_literal(const char *spec, float **values, int shape[3])
 		p = end;
 		while (*p == ' ' || *p == '\t')
 			p++;
-		if (*p == ',' || (isdigit((unsigned char)*p) || *p == '-' || *p == '+' || *p == '.')) {
+		if (*p == ',' || isdigit((unsigned char)*p) || (*p && strchr("+-.", *p))) {
 			p += *p == ',';
 			continue;
 		}
-		/* End of a row: every row must be as long as the first. */
-		if (row_cols < 0)
-			row_cols = col;
-		if (col != row_cols) {
+		if (cols < 0)
+			cols = col;
+		if (col != cols) {
 			free(v);
-			return cnn_error("kernel '%s': rows of %d and %d values", spec, row_cols, col);
+			return cnn_error("kernel '%s': rows of %d and %d values", spec, cols, col);
 		}
-		cols = col;
 		col = 0;
-		if (*p == 0)
-			break;
 		if (*p == ';') {
 			rows++;
-		} else if (*p == '|') {
+		} else if (*p == '|' || *p == 0) {
+			if (height < 0)
+				height = rows;
+			if (rows != height) {
+				free(v);
+				return cnn_error("kernel '%s': planes of %d and %d rows", spec,
+						 height, rows);
+			}
+			if (*p == 0)
+				break;
 			planes++;
+			rows = 1;
 		} else {
 			free(v);
 			return cnn_error("kernel '%s': unexpected '%c'", spec, *p);
 		}
 		p++;
 	}
-	if (n != planes * (n / planes) || (n / planes) % cols) {
-		free(v);
-		return cnn_error("kernel '%s': planes of different sizes", spec);
-	}
 	shape[0] = planes;
-	shape[1] = n / planes / cols;
+	shape[1] = height;
 	shape[2] = cols;
 	*values = v;
 	return CNN_OK;
+bad_number:
+	free(v);
+	return cnn_error("kernel '%s': expected a number at '%.10s'", spec, p);
+nomem:
+	free(v);
+	return cnn_error("out of memory");
 }
 
 /* Kernels of a bank, kept while parsing the spec. */

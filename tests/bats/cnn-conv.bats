@@ -149,3 +149,13 @@ load helper
 	run cnn-conv -k sobel-x --abs --magnitude
 	[ "$status" -eq 2 ]
 }
+
+@test "written-out kernels: planes must match, and a 3-D kernel needs a 3-D input" {
+	run cnn-conv -k '1;2;3|4'
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"planes of 3 and 1 rows"* ]]
+	run bash -c "printf '1 2\n3 4\n' | cnn-load --text - | cnn-conv -k '1,0;0,1|1,1;1,1' > /dev/null"
+	assert_error cnn-conv 'record 1: tensor "image": kernel .* is 2x2x2 but the input has 2 spatial dimensions'
+	run bash -c "printf '1 2\n3 4\n' | cnn-load --text - | cnn-conv -k box -s 1,1,1 > /dev/null"
+	assert_error cnn-conv 'record 1: --stride: give 1 or 2 numbers for a 2-D input'
+}

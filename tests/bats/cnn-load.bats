@@ -115,3 +115,27 @@ load helper
 		[[ "$output" == *"will not write a binary stream to a terminal"* ]]
 	fi
 }
+
+@test "several folders and a list agree on the labels" {
+	mkdir -p "$TMP/a/zebra" "$TMP/b/ant"
+	cp $SKIMAGE/chelsea.png "$TMP/a/zebra/1.png"
+	cp $SKIMAGE/coffee.png "$TMP/b/ant/2.png"
+	run bash -c "cnn-load -r 4 --save-classes '$TMP/c.txt' '$TMP/a/' '$TMP/b' | cnn-save -f label -o - | grep -v '^\$'"
+	[ "$output" = "$(printf '1\n0')" ]
+	[ "$(cat "$TMP/c.txt")" = "$(printf 'ant\nzebra')" ]
+}
+
+@test "--whole arrays need distinct names" {
+	cnn-load $FASHION/t10k-labels-idx1-ubyte.gz | cnn-head -n 3 | cnn-save -f label -o "$TMP/l.npy"
+	run bash -c "cnn-load -w '$TMP/l.npy' '$TMP/l.npy' > /dev/null"
+	assert_error cnn-load 'field "data" given twice'
+	run bash -c "cnn-load -w a='$TMP/l.npy' b='$TMP/l.npy' | cnn-info -r"
+	[ "$output" = "1: a=i32 3 b=i32 3" ]
+}
+
+@test "text matrices: channels of different heights and bad numbers are refused" {
+	run bash -c "printf '1 2\n\n3 4\n5 6\n' | cnn-load --text - > /dev/null"
+	assert_error cnn-load 'line 5: a channel of 2 rows after channels of 1'
+	run bash -c "printf '# a comment\n1 2\n1 x\n' | cnn-load --text - > /dev/null"
+	assert_error cnn-load '<stdin>: line 3: not a number'
+}

@@ -34,3 +34,11 @@ labels() {
 	run cnn-shuffle -S x
 	[ "$status" -eq 2 ]
 }
+
+@test "a reader that goes away leaves no spill files behind" {
+	cnn-load $FASHION/t10k-images-idx3-ubyte.gz | cnn-head -n 3000 > "$TMP/d.cnn"
+	mkdir "$TMP/spill"
+	run bash -c "TMPDIR='$TMP/spill' cnn-shuffle -S 1 -m 1 '$TMP/d.cnn' | head -c 10 | wc -c"
+	[ "$output" = "10" ]
+	[ -z "$(ls -A "$TMP/spill")" ]
+}

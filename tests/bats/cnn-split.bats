@@ -23,3 +23,17 @@ load helper
 	run cnn-split -v x -f 0.1 -n 3
 	[ "$status" -eq 2 ]
 }
+
+@test "validation and output on the same file is refused" {
+	run cnn-split -f 0.5 -v -
+	[ "$status" -eq 2 ]
+}
+
+@test "an error keeps what both outputs already hold" {
+	cnn-load $FASHION/t10k-labels-idx1-ubyte.gz | cnn-head -n 10 > "$TMP/l.cnn"
+	head -c 100 /dev/urandom > "$TMP/junk"
+	run bash -c "cat '$TMP/l.cnn' '$TMP/junk' | cnn-split -f 0.5 -v '$TMP/val.cnn' -o '$TMP/train.cnn'"
+	assert_error cnn-split 'record 11: not a tensor stream'
+	[ "$(cnn-info "$TMP/val.cnn" | head -1)" = "5 records" ]
+	[ "$(cnn-info "$TMP/train.cnn" | head -1)" = "5 records" ]
+}
