@@ -48,7 +48,7 @@ TESTLIB_OBJ := $(patsubst tests/unit/%.c,$(B)/tests/%.o,$(filter-out tests/unit/
 
 all: $(B)/libcnn.a $(B)/libcnn.so $(PROGS:%=$(B)/%) $(B)/libcnn.pc
 
-$(B)/lib/%.o: lib/%.c lib/*.h | $(B)/lib
+$(B)/lib/%.o: lib/%.c lib/*.h lib/simd/*.h | $(B)/lib
 	$(CC) $(CPPFLAGS) $(XCFLAGS) $(CFLAGS) -c -o $@ $<
 
 define simd_rule
@@ -70,7 +70,7 @@ $(B)/bin/%.o: bin/%.c bin/*.h lib/cnn.h | $(B)/bin
 $(B)/cnn-%: $(B)/bin/cnn-%.o $(TOOL_OBJ) $(B)/libcnn.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/tests/%.o: tests/unit/%.c tests/unit/*.h lib/cnn.h | $(B)/tests
+$(B)/tests/%.o: tests/unit/%.c tests/unit/*.h lib/*.h lib/simd/*.h | $(B)/tests
 	$(CC) $(CPPFLAGS) -Itests/unit $(XCFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(B)/tests/test_%: $(B)/tests/test_%.o $(TESTLIB_OBJ) $(B)/libcnn.a

@@ -151,8 +151,9 @@ int cnn_writer_close(cnn_writer *wr);
 /* Decode a PNG or JPEG (told apart by content, not by name) into a tensor
  * named "image", C x H x W: u8, or u16 for a 16-bit PNG when keep16 is set
  * (otherwise 16-bit samples are scaled to 8 bits).  channels 0 keeps the
- * file's own (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA; a palette becomes RGB or
- * RGBA); 1..4 converts as cnn_image_channels() does. */
+ * file's own (1 gray, 2 gray+alpha, 3 RGB, 4 RGBA; a palette becomes RGB,
+ * and a transparent colour or palette entry (tRNS) adds an alpha channel);
+ * 1..4 converts as cnn_image_channels() does. */
 cnn_tensor *cnn_image_load(const char *path, int channels, int keep16);
 cnn_tensor *cnn_image_decode(const void *buf, size_t len, const char *what,
 			     int channels, int keep16);
@@ -196,7 +197,7 @@ int cnn_npy_writer_close(cnn_npy_writer *nw); /* frees nw in every case */
 #define CNN_MAX_SPATIAL 3
 
 /* One convolution's geometry: 1, 2 or 3 spatial dimensions, given in
- * D, H, W order.  Zeros in stride and dil mean 1.  Input x is
+ * D, H, W order.  Zeros in groups, stride and dil mean 1.  Input x is
  * n x c x in[..], weights w are k x (c / groups) x ker[..], bias b is k
  * (or NULL), output y is n x k x out[..].  Cross-correlation (no kernel
  * flip), zero padding of pad_lo before and pad_hi after each dimension:
@@ -212,17 +213,29 @@ typedef struct cnn_conv {
 	int out[CNN_MAX_SPATIAL]; /* set by cnn_conv_setup() */
 } cnn_conv;
 
-/* Validate the geometry (with a message naming what is wrong) and fill out[]. */
+/* Validate the geometry (with a message naming what is wrong), write 1
+ * over the zeros that mean 1, and fill out[]. */
 int cnn_conv_setup(cnn_conv *cv);
+/* y = conv(x, w) + b.  Checks the geometry itself, so a forgotten setup
+ * fails cleanly.  Uses cnn_threads() threads (one for small problems);
+ * the result is bit for bit the same for any thread count.  Allocates per
+ * call about one padded input image per thread plus a packed copy of w, and
+ * fails with CNN_ERR only when that allocation does. */
 int cnn_conv_forward(const cnn_conv *cv, const float *x, const float *w,
 		     const float *b, float *y);
+/* The gradients of cnn_conv_forward for the output gradient dy: dx is
+ * overwritten (skipped if NULL); dw and db are added to (skipped if NULL),
+ * so that a batch can be accumulated. */
+int cnn_conv_backward(const cnn_conv *cv, const float *x, const float *w,
+		      const float *dy, float *dx, float *dw, float *db);
 /* Multiply-adds of one forward pass, for GFLOP/s reports. */
 double cnn_conv_macs(const cnn_conv *cv);
 
 /* C = alpha * op(A) * op(B) + beta * C, row-major, op(X) = X or X^T.
- * C is not read when beta is 0.  Fails only when its packing workspace
- * (about 1 MiB per thread) cannot be allocated.  The result does not
- * depend on the number of threads. */
+ * C is not read when beta is 0.  Uses cnn_threads() threads for large
+ * products; the result is bit for bit the same for any thread count.
+ * Fails only when its packing workspace (up to 4.5 MiB per thread) cannot
+ * be allocated. */
 int cnn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
 	       const float *a, int lda, const float *b, int ldb, float beta,
 	       float *c, int ldc);
@@ -238,9 +251,11 @@ typedef enum cnn_pool_op {
 /* Pooling over windows of each channel; x is n x c x in[..], y is
  * n x c x out[..].  Zeros in stride mean the window size.  Padding never
  * wins a max or min; an average divides by the window cells inside the
- * input unless count_pad (then by the whole window, as PyTorch's default).
- * ceil_mode rounds the output size up (Caffe), never starting a window in
- * the padding.  Global pooling: win = in. */
+ * input unless count_pad (then by the cells inside the padded input, as
+ * PyTorch's default count_include_pad).  Padding must be smaller than the
+ * window.  ceil_mode rounds the output size up as PyTorch does: the last
+ * window must start inside the input or the left padding, and what it
+ * reaches past the right padding does not count.  Global pooling: win = in. */
 typedef struct cnn_pool {
 	cnn_pool_op op;
 	int n, c, nd;
@@ -253,8 +268,14 @@ typedef struct cnn_pool {
 	int out[CNN_MAX_SPATIAL]; /* set by cnn_pool_setup() */
 } cnn_pool;
 
+/* Validate (writing the window size over zero strides) and fill out[]. */
 int cnn_pool_setup(cnn_pool *p);
+/* Threads and failure as for cnn_conv_forward(); per call it allocates
+ * one padded plane per thread. */
 int cnn_pool_forward(const cnn_pool *p, const float *x, float *y);
+/* The input gradient dx (overwritten) of cnn_pool_forward for the output
+ * gradient dy; x is the forward input (a max or min finds its winner). */
+int cnn_pool_backward(const cnn_pool *p, const float *x, const float *dy, float *dx);
 
 /* ---------------------------------------------------------------- random */
 
@@ -282,6 +303,277 @@ uint64_t cnn_rng_below(cnn_rng *r, uint64_t n);  /* [0, n), unbiased */
 cnn_tensor *cnn_filter_bank(const char *spec, int nd, int channels);
 /* The named filters, for help texts: "vertical horizontal sobel-x ...". */
 const char *cnn_filter_names(void);
+
+/* ------------------------------------------------------ model descriptions */
+
+/* darknet's cfg dialect: "[section]" then "key=value" lines.  Every getter
+ * marks its key used; cnn_cfg_check_used() then reports the first key no one
+ * asked for, so that typos are errors and not silent defaults.  Errors name
+ * the file and line. */
+typedef struct cnn_cfg cnn_cfg;
+typedef struct cnn_cfg_section cnn_cfg_section;
+
+cnn_cfg *cnn_cfg_load(const char *path);
+cnn_cfg *cnn_cfg_parse(const char *text, const char *path);
+void cnn_cfg_free(cnn_cfg *cfg);
+int cnn_cfg_count(const cnn_cfg *cfg);
+cnn_cfg_section *cnn_cfg_section_at(const cnn_cfg *cfg, int i);
+const char *cnn_cfg_text(const cnn_cfg *cfg);
+const char *cnn_cfg_path(const cnn_cfg *cfg);
+const char *cnn_cfg_name(const cnn_cfg_section *s);
+int cnn_cfg_line(const cnn_cfg_section *s);
+
+int cnn_cfg_has(cnn_cfg_section *s, const char *key);
+const char *cnn_cfg_str(cnn_cfg_section *s, const char *key, const char *dflt);
+int cnn_cfg_int(cnn_cfg_section *s, const char *key, int dflt, int min, int max, int *v);
+int cnn_cfg_float(cnn_cfg_section *s, const char *key, float dflt, float min,
+		  float max, float *v);
+/* Comma-separated numbers, at most max of them; *n 0 when the key is absent. */
+int cnn_cfg_list(cnn_cfg_section *s, const char *key, float *v, int max, int *n);
+/* The index of the value in the NULL-terminated names. */
+int cnn_cfg_choice(cnn_cfg_section *s, const char *key, const char *const *names,
+		   int dflt, int *v);
+int cnn_cfg_check_used(const cnn_cfg_section *s);
+/* An error about a whole section: "path:line: [name]: message". */
+int cnn_cfg_error(const cnn_cfg_section *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* ----------------------------------------------------------------- boxes */
+
+/* A box is 6 floats: x1, y1, x2, y2, score, class (the field "boxes" of
+ * cnn-stream(5); ground truth rides as "boxes_true", score 1).  Pixels, x
+ * to the right and y down, continuous coordinates: a W x H image spans 0..W
+ * and 0..H, and a box's area is (x2 - x1) * (y2 - y1), with no +1, as
+ * torchvision.  class is a whole number 0..CNN_BOX_MAX_CLASS. */
+#define CNN_BOX_FIELDS 6
+#define CNN_BOX_MAX_CLASS 16777215 /* 2^24 - 1: every class exact in f32 */
+
+/* An f32 n x 6 tensor of zeros. */
+cnn_tensor *cnn_boxes_new(const char *name, int64_t n);
+/* Check a boxes tensor: f32 N x 6, finite values, x1 <= x2, y1 <= y2, a
+ * valid class and, unless truth, a finite score (NaN is refused).  Messages
+ * name the tensor and the box, counted from 1:
+ *   tensor "boxes" is f32 5x4, want N x 6
+ *   tensor "boxes" box 3: score is nan */
+int cnn_boxes_check(const cnn_tensor *t, int truth);
+
+/* Overlap of two boxes a and b (their first 4 floats), computed in float32
+ * as torchvision does: IoU = inter / (area_a + area_b - inter), in 0..1
+ * and 0 when the union is empty.  GIoU = IoU - (C - union) / C with C the
+ * area of the smallest box enclosing both; DIoU = IoU - d^2 / c^2 with d
+ * the distance of the centres and c the diagonal of that enclosing box.
+ * Both are in -1..1 and equal the IoU when the enclosing box is empty. */
+float cnn_box_iou(const float *a, const float *b);
+float cnn_box_giou(const float *a, const float *b);
+float cnn_box_diou(const float *a, const float *b);
+
+/* ------------------------------------------------- non-max suppression */
+
+typedef enum cnn_nms_method {
+	CNN_NMS_GREEDY = 0,   /* drop boxes overlapping a kept one by > iou */
+	CNN_NMS_LINEAR = 1,   /* soft-NMS: score *= 1 - IoU when IoU > iou */
+	CNN_NMS_GAUSSIAN = 2  /* soft-NMS: score *= exp(-IoU^2 / sigma) */
+} cnn_nms_method;
+
+typedef struct cnn_nms_opts {
+	cnn_nms_method method;
+	double iou;         /* the overlap threshold (0.5) */
+	double score;       /* first drop boxes scoring below this (0.6) */
+	double sigma;       /* Gaussian soft-NMS (0.5) */
+	double final_score; /* soft-NMS: then drop boxes decayed below this (0.001) */
+	int diou;           /* greedy: overlap is DIoU with penalty (d^2/c^2)^beta */
+	double diou_beta;   /* (1, the DIoU paper; darknet's beta_nms is 0.6) */
+	int agnostic;       /* one NMS over all boxes, not one per class */
+	int64_t topk;       /* only the topk best boxes enter NMS (0: all) */
+	int64_t max;        /* at most max boxes leave it (0: all) */
+} cnn_nms_opts;
+
+void cnn_nms_defaults(cnn_nms_opts *o);
+
+/* Non-max suppression of the n boxes (rows of 6 floats) in boxes.  Boxes
+ * scoring below o->score are dropped, the rest sorted by score, best first
+ * (equal scores: the earlier row first, a stable sort), and cut to o->topk.
+ * Greedy NMS then keeps the first box and drops every later one whose
+ * overlap with it is greater than o->iou, and so on down the list; per
+ * class unless o->agnostic.  With o->iou in 0..1 it keeps exactly what
+ * torchvision.ops.nms (agnostic) and batched_nms keep.  Soft-NMS instead
+ * repeatedly keeps the best remaining box and decays the scores of the
+ * boxes overlapping it.  keep (room for n) receives the indices of the
+ * kept rows, best first, at most o->max; scores, if not NULL (room for n),
+ * their scores, decayed by soft-NMS.  Returns the count, or -1.  Time:
+ * O(n log n) plus the pairs of boxes that overlap. */
+int64_t cnn_nms(const float *boxes, int64_t n, const cnn_nms_opts *o,
+		int64_t *keep, float *scores);
+/* The same on a boxes tensor: a new tensor of the kept rows, same name. */
+cnn_tensor *cnn_nms_boxes(const cnn_tensor *boxes, const cnn_nms_opts *o);
+
+/* ------------------------------------------------------ detection metrics */
+
+/* Detections against ground truth over many images, as VOC and COCO score
+ * them (see cnn-map(1) for every rule, ties included).  In short: within an
+ * image and class, detections are taken best score first and each matches
+ * at most one truth of its class, each truth at most once.  VOC matching
+ * (IoU >= 0.5) takes the truth of highest IoU and counts a detection whose
+ * truth is already taken as false; COCO matching at threshold t takes the
+ * untaken truth of highest IoU >= t.  AP is the area under the
+ * interpolated precision-recall curve: VOC 11-point (recall 0, 0.1, .. 1),
+ * VOC all-point, COCO 101-point (recall 0, 0.01, .. 1) at t = 0.50, 0.55,
+ * .. 0.95 averaged (AP@[.5:.95]), and at 0.5 and 0.75 (AP50, AP75). */
+typedef struct cnn_deteval cnn_deteval;
+
+cnn_deteval *cnn_deteval_new(void);
+void cnn_deteval_free(cnn_deteval *ev);
+/* Add one image: ndet detections and ntruth truths, rows of 6 floats. */
+int cnn_deteval_add(cnn_deteval *ev, const float *det, int64_t ndet,
+		    const float *truth, int64_t ntruth);
+
+typedef struct cnn_ap {
+	int cls;                          /* the class; -1 for the mean */
+	int64_t ntruth, ndet;
+	double voc11, voc, coco, ap50, ap75; /* NaN when ntruth is 0 */
+} cnn_ap;
+
+/* Per class (every class with a truth or a detection, ascending) and the
+ * mean over the classes that have truths (NaN if none).  Classes without
+ * truths have NaN APs and are left out of the mean, as in COCO. */
+typedef struct cnn_detmetrics {
+	int nclass;
+	cnn_ap *cls;
+	cnn_ap mean;
+} cnn_detmetrics;
+
+cnn_detmetrics *cnn_deteval_metrics(cnn_deteval *ev);
+void cnn_detmetrics_free(cnn_detmetrics *m);
+
+/* One point of a precision-recall curve: after the detections down to and
+ * including this one (best score first), tp and fp of them matched and
+ * not, precision tp / (tp + fp), recall tp / ntruth. */
+typedef struct cnn_pr_point {
+	float score;
+	int64_t tp, fp;
+	double precision, recall;
+} cnn_pr_point;
+
+/* The curve of class cls under VOC matching at IoU 0.5 (the curve that the
+ * VOC APs integrate): one point per detection of the class, into pt (room
+ * for that class's ndet).  Returns the count, or -1. */
+int64_t cnn_deteval_pr(cnn_deteval *ev, int cls, cnn_pr_point *pt);
+
+/* ------------------------------------------------------------- box text */
+
+/* Class names, one per line (darknet's coco.names, voc.names). */
+typedef struct cnn_names {
+	int n;
+	char **name;
+} cnn_names;
+
+cnn_names *cnn_names_load(const char *path);
+cnn_names *cnn_names_parse(const char *text, size_t len, const char *what);
+void cnn_names_free(cnn_names *nm);
+const char *cnn_names_get(const cnn_names *nm, int cls); /* NULL if none */
+int cnn_names_find(const cnn_names *nm, const char *name); /* or CNN_ERR */
+
+/* Boxes as text, one record after another (cnn-boxes(1) has the details):
+ *   csv          "record,x1,y1,x2,y2,score,class" lines (or the last 6
+ *                fields alone: one record); a first line of names is a
+ *                header
+ *   json         one JSON object per record: {"record":1,"boxes":[{"x1":..,
+ *                "y1":..,"x2":..,"y2":..,"score":..,"class":..,"name":..}]};
+ *                darknet's -out JSON (frames of "objects") reads too
+ *   darknet      a label file: "class cx cy w h [score]" lines normalised
+ *                to the image size, one record per file
+ *   darknet-ext  what darknet's detector test -ext_output prints: lines
+ *                "dog: 98%  (left_x: 129 top_y: 225 width: 184 height: 317)",
+ *                a new record at each "...: Predicted in" line (read only) */
+typedef enum cnn_box_format {
+	CNN_BOXES_CSV = 1,
+	CNN_BOXES_JSON = 2,
+	CNN_BOXES_DARKNET = 3,
+	CNN_BOXES_DARKNET_EXT = 4
+} cnn_box_format;
+
+int cnn_box_format_parse(const char *name); /* the format, or CNN_ERR */
+
+typedef struct cnn_box_reader cnn_box_reader;
+/* path "-" is standard input; names (may be NULL) turn class names into
+ * classes and are needed for darknet-ext. */
+cnn_box_reader *cnn_box_reader_open(const char *path, cnn_box_format fmt,
+				    const cnn_names *names);
+/* The boxes of the next record as an f32 N x 6 tensor called name: CNN_OK,
+ * CNN_END or CNN_ERR ("path:line: what").  w and h are the image's size,
+ * needed only by normalised coordinates (0: unknown). */
+int cnn_box_read(cnn_box_reader *br, const char *name, double w, double h,
+		 cnn_tensor **boxes);
+void cnn_box_reader_close(cnn_box_reader *br);
+
+/* Write one record's boxes (record counted from 1) as text; truth leaves
+ * the score out where a format allows (darknet).  w and h are needed by
+ * darknet; names (may be NULL) add "name" to JSON. */
+int cnn_box_write(FILE *f, cnn_box_format fmt, const cnn_tensor *boxes, int truth,
+		  int64_t record, double w, double h, const cnn_names *names);
+/* The header line that starts CSV output ("" for other formats). */
+const char *cnn_box_header(cnn_box_format fmt);
+
+/* -------------------------------------------------------------- drawing */
+
+/* Drawing on u8 C x H x W images of 1 or 3 channels (a gray image gets a
+ * colour's luma); everything is clipped to the image.  Colours are RGB. */
+
+/* A colour of its own for each class: hues spread by the golden ratio. */
+void cnn_class_color(int cls, uint8_t rgb[3]);
+/* A rectangle of pixels x..x+w-1, y..y+h-1, filled. */
+int cnn_draw_fill(cnn_tensor *img, int64_t x, int64_t y, int64_t w, int64_t h,
+		  const uint8_t rgb[3]);
+/* A box's outline, thickness pixels wide inside its edges (rounded to
+ * whole pixels); dashed draws every other stretch of 4 * thickness. */
+int cnn_draw_rect(cnn_tensor *img, double x1, double y1, double x2, double y2,
+		  int thickness, int dashed, const uint8_t rgb[3]);
+/* A straight line between pixel centres, thickness pixels wide. */
+int cnn_draw_line(cnn_tensor *img, double x0, double y0, double x1, double y1,
+		  int thickness, const uint8_t rgb[3]);
+/* Text in libcnn's own 5 x 9 bitmap font (printable ASCII; others show as
+ * '?'), each font pixel scale x scale, its top-left corner at x, y; vertical
+ * text runs upwards from x, y (its bottom-left corner), as a y-axis label.
+ * '\n' starts a new line. */
+int cnn_draw_text(cnn_tensor *img, int64_t x, int64_t y, const char *text,
+		  int scale, int vertical, const uint8_t rgb[3]);
+void cnn_text_size(const char *text, int scale, int64_t *w, int64_t *h);
+/* Text on a filled background of colour bg (a margin of scale pixels), in
+ * black or white, whichever reads better on bg. */
+int cnn_draw_label(cnn_tensor *img, int64_t x, int64_t y, const char *text,
+		   int scale, const uint8_t bg[3]);
+
+typedef struct cnn_draw_style {
+	int thickness;  /* line width in pixels (0: from the image size) */
+	int font_scale; /* (0: from the image size) */
+	int dashed;     /* dashed outlines, as for ground truth */
+	int labels;     /* a label with the class name (or number) */
+	int scores;     /* and the score */
+} cnn_draw_style;
+
+/* Every box of a boxes tensor, the best (first) on top, each in its class's
+ * colour; names (may be NULL) label the classes. */
+int cnn_draw_boxes(cnn_tensor *img, const cnn_tensor *boxes, const cnn_names *names,
+		   const cnn_draw_style *st);
+
+/* ------------------------------------------------------------- plotting */
+
+/* Line plots rendered to an image: axes with round tick values, a grid,
+ * a title, axis labels and a legend, one colour per series. */
+typedef struct cnn_plot cnn_plot;
+
+cnn_plot *cnn_plot_new(int width, int height, const char *title,
+		       const char *xlabel, const char *ylabel);
+void cnn_plot_free(cnn_plot *p);
+/* Add a series of n points (copied); a NaN in xs or ys breaks the line. */
+int cnn_plot_series(cnn_plot *p, const char *name, const double *xs,
+		    const double *ys, int64_t n);
+/* Fix the ranges; NaN leaves a bound automatic (the data's, rounded out to
+ * ticks).  logy plots y on a log scale (only positive values show). */
+void cnn_plot_range(cnn_plot *p, double xmin, double xmax, double ymin, double ymax);
+void cnn_plot_logy(cnn_plot *p, int logy);
+/* The picture: u8 3 x height x width, named "image". */
+cnn_tensor *cnn_plot_render(const cnn_plot *p);
 
 /* -------------------------------------------------------------- threads */
 

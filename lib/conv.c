@@ -5,11 +5,13 @@
  * which every tap of a run of outputs is a run of contiguous floats:
  *
  *   - in general a GEMM per group, C (k/g x outputs) = W (k/g x c/g*taps)
- *     times an implicit im2col matrix whose row for tap (ci, t) is the
- *     phase plane shifted by the tap's offset; the micro-kernel reads those
- *     rows in place, so no column matrix is ever built.  Unpadded stride-1
- *     inputs are their own phase planes and are not even copied, and when
- *     the flat grid is the output (1x1 kernels) C is y itself;
+ *     times an implicit im2col matrix B whose row for tap (ci, t) is the
+ *     phase plane of ci shifted by the tap's offset.  When outputs are
+ *     contiguous in the phase planes (1x1 kernels, 1-D, ...) the
+ *     micro-kernel reads B in place, from x itself when it is unpadded at
+ *     stride 1; otherwise each nr-column tile of B is gathered from runs of
+ *     output rows just before the micro-kernel uses it.  Either way no
+ *     column matrix is built, and C is y itself;
  *   - when each output channel sees one input channel (depthwise), a
  *     vectorised weighted sum along output rows.
  *
@@ -28,6 +30,7 @@ enum {
 	KC = 256,		/* taps per pass of the micro-kernel */
 	C_FLOATS = 1 << 16,	/* a chunk of C: 256 KiB, half of L2 */
 	SLACK = 64,		/* floats after a phase buffer for vector tails */
+	MIN_PARALLEL = 1 << 21,	/* multiply-adds worth waking a second thread */
 };
 
 static inline int min(int a, int b)
@@ -45,20 +48,31 @@ static inline int ceil_div(int a, int b)
 	return (a + b - 1) / b;
 }
 
+/* Workspace pieces start on cache lines. */
+static inline size_t lines(size_t floats)
+{
+	return (floats + 15) & ~(size_t)15;
+}
+
 /* ------------------------------------------------------- phase planes */
 
 void cnn_phases_init(struct cnn_phases *ph, const int in[3], const int pad_lo[3],
-		     const int span[3], const int stride[3], float fill)
+		     const int span[3], const int reach[3], const int stride[3],
+		     float fill)
 {
 	ph->plane = 1;
+	ph->chan = 1;
 	for (int d = 0; d < 3; d++) {
 		ph->in[d] = in[d];
 		ph->pad_lo[d] = pad_lo[d];
 		ph->stride[d] = stride[d];
 		ph->q[d] = ceil_div(span[d], stride[d]);
+		/* taps are t < reach, so only phases t % stride occur */
+		ph->phases[d] = min(stride[d], reach[d]);
 		ph->plane *= ph->q[d];
+		ph->chan *= ph->phases[d];
 	}
-	ph->chan = ph->plane * stride[0] * stride[1] * stride[2];
+	ph->chan *= ph->plane;
 	ph->fill = fill;
 }
 
@@ -75,7 +89,7 @@ static void phase_row(const struct cnn_phases *ph, float *dst, const float *src,
 	lo = min(lo, hi);
 	for (j = 0; j < lo; j++)
 		dst[j] = ph->fill;
-	if (s == 1) {
+	if (s == 1 && hi > lo) {
 		memcpy(dst + lo, src + first + lo, (size_t)(hi - lo) * sizeof(float));
 	} else {
 		for (j = lo; j < hi; j++)
@@ -87,11 +101,11 @@ static void phase_row(const struct cnn_phases *ph, float *dst, const float *src,
 
 void cnn_phases_fill(const struct cnn_phases *ph, float *dst, const float *src)
 {
-	const int *s = ph->stride, *q = ph->q, *in = ph->in;
+	const int *s = ph->stride, *q = ph->q, *in = ph->in, *np = ph->phases;
 
-	for (int pd = 0; pd < s[0]; pd++)
-	for (int py = 0; py < s[1]; py++)
-	for (int px = 0; px < s[2]; px++)
+	for (int pd = 0; pd < np[0]; pd++)
+	for (int py = 0; py < np[1]; py++)
+	for (int px = 0; px < np[2]; px++)
 	for (int z = 0; z < q[0]; z++) {
 		int iz = z * s[0] + pd - ph->pad_lo[0];
 
@@ -111,31 +125,11 @@ void cnn_phases_fill(const struct cnn_phases *ph, float *dst, const float *src)
 ptrdiff_t cnn_phases_offset(const struct cnn_phases *ph, const int t[3])
 {
 	const int *s = ph->stride, *q = ph->q;
-	int phase = ((t[0] % s[0]) * s[1] + t[1] % s[1]) * s[2] + t[2] % s[2];
+	int phase = ((t[0] % s[0]) * ph->phases[1] + t[1] % s[1]) * ph->phases[2] +
+		    t[2] % s[2];
 
 	return phase * ph->plane +
 	       ((ptrdiff_t)(t[0] / s[0]) * q[1] + t[1] / s[1]) * q[2] + t[2] / s[2];
-}
-
-void cnn_phases_compact(const struct cnn_phases *ph, const int out[3],
-			float *dst, ptrdiff_t dst_ld, const float *src,
-			ptrdiff_t ld, int rows, ptrdiff_t q0, ptrdiff_t nq)
-{
-	ptrdiff_t row = ph->q[2], slab = row * ph->q[1];
-
-	for (ptrdiff_t q = q0; q < q0 + nq;) {
-		ptrdiff_t d = q / slab, h = q % slab / row, w = q % row;
-		ptrdiff_t run = min(out[2] - w, q0 + nq - q);
-
-		if (h < out[1] && run > 0) {
-			float *o = dst + (d * out[1] + h) * out[2] + w;
-
-			for (int r = 0; r < rows; r++)
-				memcpy(o + r * dst_ld, src + r * ld + (q - q0),
-				       (size_t)run * sizeof(float));
-		}
-		q += row - w;
-	}
 }
 
 /* ------------------------------------------------------------- setup */
@@ -230,6 +224,12 @@ double cnn_conv_macs(const cnn_conv *cv)
 
 /* ------------------------------------------------------------ forward */
 
+/* Rows of a gathered tile of B, with room for the spill of the gather. */
+static inline int tile_ld(const struct cnn_simd *s)
+{
+	return s->nr + s->vl;
+}
+
 /* One convolution, brought to three dimensions and planned. */
 struct plan {
 	const struct cnn_simd *s;
@@ -237,10 +237,12 @@ struct plan {
 	int out[3];
 	struct cnn_phases ph;
 	int copy;		/* x must be laid out as phase planes */
-	int flat_is_out;	/* the flat grid is y's own layout */
-	int nflat;		/* flat outputs up to the last real one */
+	enum { DIRECT, FLAT, GATHER } mode; /* how B and C meet x and y */
+	ptrdiff_t xsize;	/* inputs per channel */
 	ptrdiff_t ysize;	/* outputs per channel */
-	ptrdiff_t *off;		/* kg tap offsets, from channel 0 of a group */
+	ptrdiff_t npos;		/* columns of C: ysize, or the flat grid's */
+	ptrdiff_t *off;		/* kg tap offsets from channel 0 of a group, then
+				   KC of a packed tile */
 	const float *w, *b;
 	float *a;		/* packed weights, for the GEMM path */
 	int chunk, chunks, parts; /* outputs per item, items per image & group */
@@ -250,7 +252,8 @@ struct plan {
 
 static void plan_geometry(struct plan *p, const cnn_conv *cv)
 {
-	int in[3], ker[3], dil[3], stride[3], lo[3], span[3], t[3];
+	int in[3], ker[3], dil[3], stride[3], lo[3], span[3], reach[3], t[3];
+	ptrdiff_t flat;
 
 	to3(cv->nd, cv->in, 1, in);
 	to3(cv->nd, cv->ker, 1, ker);
@@ -258,44 +261,58 @@ static void plan_geometry(struct plan *p, const cnn_conv *cv)
 	to3(cv->nd, cv->stride, 1, stride);
 	to3(cv->nd, cv->pad_lo, 0, lo);
 	to3(cv->nd, cv->out, 1, p->out);
-	/* Unpadded at stride 1, the input is its own phase plane. */
 	p->copy = 0;
 	for (int d = 0; d < 3; d++) {
-		span[d] = (p->out[d] - 1) * stride[d] + dil[d] * (ker[d] - 1) + 1;
+		reach[d] = dil[d] * (ker[d] - 1) + 1;
+		span[d] = (p->out[d] - 1) * stride[d] + reach[d];
 		p->copy |= stride[d] != 1 || lo[d] != 0 || span[d] != in[d];
 	}
-	cnn_phases_init(&p->ph, in, lo, span, stride, 0);
-
+	cnn_phases_init(&p->ph, in, lo, span, reach, stride, 0);
 	p->n = cv->n, p->c = cv->c, p->k = cv->k, p->groups = cv->groups;
 	p->cg = cv->c / cv->groups, p->mg = cv->k / cv->groups;
 	p->taps = ker[0] * ker[1] * ker[2];
 	p->kg = p->cg * p->taps;
+	p->xsize = (ptrdiff_t)in[0] * in[1] * in[2];
 	p->ysize = (ptrdiff_t)p->out[0] * p->out[1] * p->out[2];
-	p->nflat = ((p->out[0] - 1) * p->ph.q[1] + p->out[1] - 1) * p->ph.q[2] +
-		   p->out[2];
-	p->flat_is_out = p->nflat == p->ysize;
+	flat = ((p->out[0] - 1) * (ptrdiff_t)p->ph.q[1] + p->out[1] - 1) * p->ph.q[2] +
+	       p->out[2];
+	/* B is read in place when its columns are the outputs (DIRECT) or,
+	 * when few columns of the flat grid are garbage and compacting C costs
+	 * less than gathering B would (K >= M), the flat grid's (FLAT); else
+	 * tiles of B are gathered from the outputs' rows, reading past them:
+	 * that needs the slack of a copy. */
+	p->mode = flat == p->ysize ? DIRECT :
+		  flat <= p->ysize + p->ysize / 20 && p->kg >= p->mg ? FLAT : GATHER;
+	p->npos = p->mode == FLAT ? flat : p->ysize;
+	p->copy |= p->mode == GATHER;
 	for (int ci = 0, i = 0; ci < p->cg; ci++)
 	for (t[0] = 0; t[0] < ker[0] * dil[0]; t[0] += dil[0])
 	for (t[1] = 0; t[1] < ker[1] * dil[1]; t[1] += dil[1])
 	for (t[2] = 0; t[2] < ker[2] * dil[2]; t[2] += dil[2])
 		p->off[i++] = ci * p->ph.chan + cnn_phases_offset(&p->ph, t);
+	for (int k = 0; k < KC; k++)
+		p->off[p->kg + k] = (ptrdiff_t)k * tile_ld(p->s);
 }
 
-/* Whole images per thread when there are enough of them; else runs of
- * outputs (and, if still too few, rows of C) within one image. */
+/* Whole images per thread when they share out evenly; else the outputs
+ * of one image, in runs of whole tiles or, when there are few tiles,
+ * rows of C. */
 static void plan_work(struct plan *p, double macs)
 {
 	const struct cnn_simd *s = p->s;
-	int tiles = ceil_div(p->nflat, s->nr);
+	int tiles = ceil_div(p->npos, s->nr);
+	int fit = max(1, C_FLOATS / p->mg / s->nr); /* tiles in a chunk of C */
 
-	p->nt = macs < (1 << 20) ? 1 : cnn_threads();
-	p->per_image = p->n >= p->nt;
-	p->chunk = min(tiles, max(1, C_FLOATS / p->mg / s->nr)) * s->nr;
-	p->chunks = ceil_div(p->nflat, p->chunk);
+	p->nt = macs < MIN_PARALLEL ? 1 : cnn_threads();
+	p->per_image = p->n % p->nt == 0 || p->n >= 4 * p->nt;
+	p->chunks = ceil_div(tiles, fit);
 	p->parts = 1;
-	while (!p->per_image && p->groups * p->chunks * p->parts < 2 * p->nt &&
-	       2 * p->parts * s->mr <= p->mg)
-		p->parts *= 2;
+	if (!p->per_image && tiles >= 4 * p->nt)
+		p->chunks = ceil_div(p->chunks, p->nt) * p->nt;
+	else if (!p->per_image)
+		p->parts = min(p->nt, ceil_div(p->mg, s->mr));
+	p->chunk = ceil_div(tiles, p->chunks) * s->nr;
+	p->chunks = ceil_div(p->npos, p->chunk);
 }
 
 /* Weights of group g, in mr-row panels per pass of KC taps. */
@@ -304,34 +321,74 @@ static float *group_weights(const struct plan *p, int g)
 	return p->a + (ptrdiff_t)g * p->kg * ceil_div(p->mg, p->s->mr) * p->s->mr;
 }
 
-static void pack_weights(const struct plan *p, int g)
+/* Panel i (rows i * mr ...) of group g's weights, for every pass over K. */
+static void pack_weights(const struct plan *p, int g, int i)
 {
 	const struct cnn_simd *s = p->s;
 	int mgr = ceil_div(p->mg, s->mr) * s->mr;
 	float *a = group_weights(p, g);
 
+	i *= s->mr;
 	for (int pc = 0; pc < p->kg; pc += KC) {
 		int kc = min(KC, p->kg - pc);
 
-		for (int i = 0; i < p->mg; i += s->mr)
-			s->pack_mr(a + (ptrdiff_t)pc * mgr + (ptrdiff_t)i * kc,
-				   p->w + ((ptrdiff_t)g * p->mg + i) * p->kg + pc,
-				   p->kg, 1, kc, min(s->mr, p->mg - i));
+		s->pack_mr(a + (ptrdiff_t)pc * mgr + (ptrdiff_t)i * kc,
+			   p->w + ((ptrdiff_t)g * p->mg + i) * p->kg + pc,
+			   p->kg, 1, kc, min(s->mr, p->mg - i));
 	}
 }
 
-/* Rows [i0, i1) of group g's C for flat outputs [q0, q0 + nq) of one
- * image: xp is its phase planes, y its output. */
+/* The vectors of flat positions that make outputs [o, o + n): each run of
+ * outputs along a row is copied in whole vectors, in order, so that the
+ * spill of a run's last vector is overwritten by the next run. */
+static int tile_runs(const struct plan *p, ptrdiff_t o, int n, struct cnn_run *run)
+{
+	const int *out = p->out, *q = p->ph.q, vl = p->s->vl;
+	int runs = 0;
+
+	for (int at = 0; at < n;) {
+		ptrdiff_t w = o % out[2], h = o / out[2] % out[1], d = o / out[2] / out[1];
+		ptrdiff_t from = (d * q[1] + h) * q[2] + w;
+		int len = min(out[2] - w, n - at);
+
+		for (int i = 0; i < len; i += vl)
+			run[runs++] = (struct cnn_run){ from + i, at + i };
+		at += len, o += len;
+	}
+	return runs;
+}
+
+/* Flat-grid columns [q0, q0 + nq) of rows of C (ld apart) to their places
+ * in y (rows ysize apart), leaving out the garbage. */
+static void compact(const struct plan *p, float *y, const float *c, ptrdiff_t ld,
+		    int rows, ptrdiff_t q0, ptrdiff_t nq)
+{
+	ptrdiff_t row = p->ph.q[2], slab = row * p->ph.q[1];
+
+	for (ptrdiff_t q = q0; q < q0 + nq; q += row - q % row) {
+		ptrdiff_t d = q / slab, h = q % slab / row, w = q % row;
+		ptrdiff_t run = min(p->out[2] - w, q0 + nq - q);
+		float *o = y + (d * p->out[1] + h) * p->out[2] + w;
+
+		for (int r = 0; h < p->out[1] && run > 0 && r < rows; r++)
+			memcpy(o + r * p->ysize, c + r * ld + (q - q0),
+			       (size_t)run * sizeof(float));
+	}
+}
+
+/* Rows [i0, i1) of group g's C for columns [o0, o0 + chunk) of one image:
+ * xp is its phase planes, y its output; ctmp holds C in FLAT mode. */
 static void gemm_item(const struct plan *p, const float *xp, float *y, int g,
-		      int i0, int i1, int q0, float *ctmp, float *tail)
+		      int i0, int i1, ptrdiff_t o0, float *tile,
+		      struct cnn_run *run, float *ctmp)
 {
 	const struct cnn_simd *s = p->s;
-	int mgr = ceil_div(p->mg, s->mr) * s->mr;
-	int nq = min(p->chunk, p->nflat - q0), full = nq / s->nr * s->nr;
-	const float *b = xp + g * p->cg * p->ph.chan + q0;
+	int mgr = ceil_div(p->mg, s->mr) * s->mr, nr = s->nr;
+	int no = min(p->chunk, p->npos - o0);
+	const float *b = xp + (ptrdiff_t)g * p->cg * p->ph.chan;
 	float *yg = y + (g * p->mg + i0) * p->ysize;
-	float *c = p->flat_is_out ? yg + q0 : ctmp;
-	ptrdiff_t ldc = p->flat_is_out ? p->ysize : p->chunk;
+	float *c = p->mode == FLAT ? ctmp : yg + o0;
+	ptrdiff_t ldc = p->mode == FLAT ? p->chunk : p->ysize;
 
 	for (int pc = 0; pc < p->kg; pc += KC) {
 		int kc = min(KC, p->kg - pc);
@@ -339,82 +396,71 @@ static void gemm_item(const struct plan *p, const float *xp, float *y, int g,
 				 (ptrdiff_t)i0 * kc;
 		const ptrdiff_t *off = p->off + pc;
 		struct cnn_epilogue e = { 1, pc ? 1 : 0, NULL };
+		int j = 0;
 
 		if (!pc && p->b)
 			e.bias = p->b + g * p->mg + i0;
-		cnn_gemm_block(s, i1 - i0, full, kc, a, b, s->nr, off, c, ldc, &e);
-		if (full == nq)
-			continue;
-		/* The last tile would read past the planes: copy it out. */
-		for (int k = 0; k < kc; k++) {
-			memcpy(tail + k * s->nr, b + off[k] + full,
-			       (size_t)(nq - full) * sizeof(float));
-			memset(tail + k * s->nr + nq - full, 0,
-			       (size_t)(s->nr - nq + full) * sizeof(float));
+		if (p->mode != GATHER) {
+			/* A last tile cut short would read past x: copy it. */
+			j = p->copy ? no : no / nr * nr;
+			cnn_gemm_block(s, i1 - i0, j, kc, a, b + o0, nr, off, c,
+				       ldc, &e);
 		}
-		cnn_gemm_block(s, i1 - i0, nq - full, kc, a, tail, 0,
-			       p->off + p->kg, c + full, ldc, &e);
-	}
-	if (!p->flat_is_out)
-		cnn_phases_compact(&p->ph, p->out, yg, p->ysize, ctmp, p->chunk,
-				   i1 - i0, q0, nq);
-}
+		for (; j < no; j += nr) {
+			int nn = min(nr, no - j);
 
-/* Group g of one image on the depthwise path: one input channel, mg
- * output channels, each a weighted sum along output rows. */
-static void window_item(const struct plan *p, const float *x, float *y, int g,
-			float *plane)
-{
-	struct cnn_window win = { plane, p->off, p->taps };
-	const int *q = p->ph.q;
-
-	cnn_phases_fill(&p->ph, plane, x + g * p->ph.in[0] * p->ph.in[1] * p->ph.in[2]);
-	for (int ko = g * p->mg; ko < (g + 1) * p->mg; ko++) {
-		float *yk = y + ko * p->ysize;
-
-		for (int d = 0; d < p->out[0]; d++)
-		for (int h = 0; h < p->out[1]; h++) {
-			win.in = plane + ((ptrdiff_t)d * q[1] + h) * q[2];
-			p->s->dot_row(yk + ((ptrdiff_t)d * p->out[1] + h) * p->out[2],
-				      p->out[2], &win, p->w + (ptrdiff_t)ko * p->taps,
-				      p->b ? p->b[ko] : 0);
+			if (p->mode != GATHER) {
+				for (int k = 0; k < kc; k++)
+					memcpy(tile + k * tile_ld(s), b + off[k] + o0 + j,
+					       nn * sizeof(float));
+			} else {
+				s->gather(tile, tile_ld(s), b, off, kc, run,
+					  tile_runs(p, o0 + j, nn, run));
+			}
+			cnn_gemm_block(s, i1 - i0, nn, kc, a, tile, 0,
+				       p->off + p->kg, c + j, ldc, &e);
 		}
 	}
+	if (p->mode == FLAT)
+		compact(p, yg, ctmp, p->chunk, i1 - i0, o0, no);
 }
 
 /* One image's phase planes (all channels), filled by the calling threads. */
 static void fill_image(const struct plan *p, float *xp, const float *xi, int shared)
 {
-	ptrdiff_t xin = (ptrdiff_t)p->ph.in[0] * p->ph.in[1] * p->ph.in[2];
-
 	if (shared) {
 #pragma omp for schedule(static)
 		for (int c = 0; c < p->c; c++)
-			cnn_phases_fill(&p->ph, xp + c * p->ph.chan, xi + c * xin);
+			cnn_phases_fill(&p->ph, xp + c * p->ph.chan, xi + c * p->xsize);
 	} else {
 		for (int c = 0; c < p->c; c++)
-			cnn_phases_fill(&p->ph, xp + c * p->ph.chan, xi + c * xin);
+			cnn_phases_fill(&p->ph, xp + c * p->ph.chan, xi + c * p->xsize);
 	}
 }
 
 static void run_gemm(const struct plan *p, const float *x, float *y, float *ws)
 {
-	size_t xsize = p->copy ? p->c * p->ph.chan + SLACK : 0;
-	size_t csize = p->flat_is_out ? 0 : (size_t)p->mg * p->chunk;
-	size_t tsize = (size_t)KC * p->s->nr;
-	ptrdiff_t xin = (ptrdiff_t)p->c * p->ph.in[0] * p->ph.in[1] * p->ph.in[2];
-	ptrdiff_t yin = (ptrdiff_t)p->k * p->ysize;
+	size_t xsize = p->copy ? lines(p->c * p->ph.chan + SLACK) : 0;
+	size_t tsize = lines((size_t)KC * tile_ld(p->s));
+	size_t rsize = lines(p->s->nr * sizeof(struct cnn_run) / sizeof(float));
+	size_t csize = p->mode == FLAT ? lines((size_t)p->mg * p->chunk) : 0;
+	ptrdiff_t xin = p->c * p->xsize, yin = p->k * p->ysize;
 	int panels = ceil_div(p->mg, p->s->mr), items = p->groups * p->chunks * p->parts;
 
 #pragma omp parallel num_threads(p->nt) if (p->nt > 1)
 	{
 		int t = omp_get_thread_num();
 		float *xp = ws + (p->per_image ? t * xsize : 0);
-		float *mine = ws + p->nt * xsize + t * (csize + tsize);
+		float *tile = ws + (p->per_image ? p->nt : 1) * xsize +
+			      t * (tsize + rsize + csize);
+		struct cnn_run *run = (struct cnn_run *)(tile + tsize);
+		float *ctmp = tile + tsize + rsize;
 
+		/* lanes past the end of the outputs are computed, not used */
+		memset(tile, 0, tsize * sizeof *tile);
 #pragma omp for schedule(static)
-		for (int g = 0; g < p->groups; g++)
-			pack_weights(p, g);
+		for (int it = 0; it < p->groups * panels; it++)
+			pack_weights(p, it / panels, it % panels);
 		if (p->per_image) {
 #pragma omp for schedule(static)
 			for (int img = 0; img < p->n; img++) {
@@ -423,9 +469,9 @@ static void run_gemm(const struct plan *p, const float *x, float *y, float *ws)
 				if (p->copy)
 					fill_image(p, xp, xi, 0);
 				for (int g = 0; g < p->groups; g++)
-				for (int q0 = 0; q0 < p->nflat; q0 += p->chunk)
+				for (ptrdiff_t o = 0; o < p->npos; o += p->chunk)
 					gemm_item(p, p->copy ? xp : xi, y + img * yin, g,
-						  0, p->mg, q0, mine, mine + csize);
+						  0, p->mg, o, tile, run, ctmp);
 			}
 		} else {
 			for (int img = 0; img < p->n; img++) {
@@ -436,33 +482,51 @@ static void run_gemm(const struct plan *p, const float *x, float *y, float *ws)
 #pragma omp for schedule(static)
 				for (int it = 0; it < items; it++) {
 					int g = it / (p->chunks * p->parts);
-					int q0 = it / p->parts % p->chunks * p->chunk;
+					ptrdiff_t o = (ptrdiff_t)(it / p->parts % p->chunks) * p->chunk;
 					int part = it % p->parts;
 					int i0 = panels * part / p->parts * p->s->mr;
 					int i1 = min(p->mg, panels * (part + 1) / p->parts * p->s->mr);
 
 					gemm_item(p, p->copy ? xp : xi, y + img * yin, g,
-						  i0, i1, q0, mine, mine + csize);
+						  i0, i1, o, tile, run, ctmp);
 				}
 			}
 		}
 	}
 }
 
+/* Group g of one image on the depthwise path: one input channel, mg
+ * output channels, each a weighted sum along output rows. */
+static void window_item(const struct plan *p, const float *x, float *y, int g,
+			float *plane)
+{
+	const int *q = p->ph.q;
+	struct cnn_window win = { plane, p->off, p->taps, p->out[1], q[2] };
+	ptrdiff_t slab = (ptrdiff_t)p->out[1] * p->out[2];
+
+	cnn_phases_fill(&p->ph, plane, x + g * p->xsize);
+	for (int ko = g * p->mg; ko < (g + 1) * p->mg; ko++) {
+		for (int d = 0; d < p->out[0]; d++) {
+			win.in = plane + (ptrdiff_t)d * q[1] * q[2];
+			p->s->dot_rows(y + ko * p->ysize + d * slab, p->out[2], &win,
+				       p->w + (ptrdiff_t)ko * p->taps,
+				       p->b ? p->b[ko] : 0);
+		}
+	}
+}
+
 static void run_window(const struct plan *p, const float *x, float *y, float *ws)
 {
-	ptrdiff_t xin = (ptrdiff_t)p->ph.in[0] * p->ph.in[1] * p->ph.in[2];
-
 #pragma omp parallel num_threads(p->nt) if (p->nt > 1)
 	{
-		float *plane = ws + omp_get_thread_num() * (p->ph.chan + SLACK);
+		float *plane = ws + omp_get_thread_num() * lines(p->ph.chan + SLACK);
 
 #pragma omp for schedule(static)
 		for (int it = 0; it < p->n * p->groups; it++) {
 			int img = it / p->groups, g = it % p->groups;
 
-			window_item(p, x + img * p->c * xin, y + (ptrdiff_t)img * p->k * p->ysize,
-				    g, plane);
+			window_item(p, x + img * p->c * p->xsize,
+				    y + (ptrdiff_t)img * p->k * p->ysize, g, plane);
 		}
 	}
 }
@@ -472,7 +536,7 @@ int cnn_conv_forward(const cnn_conv *cv, const float *x, const float *w,
 {
 	cnn_conv g = *cv;
 	struct plan p = { .w = w, .b = b };
-	int window, taps = 1;
+	int taps = 1, window;
 	size_t floats;
 	float *ws;
 
@@ -487,23 +551,22 @@ int cnn_conv_forward(const cnn_conv *cv, const float *x, const float *w,
 	if (!p.off)
 		return cnn_error("out of memory for a convolution");
 	plan_geometry(&p, &g);
-	for (int k = 0; k < KC; k++)
-		p.off[p.kg + k] = (ptrdiff_t)k * p.s->nr;
 	plan_work(&p, cnn_conv_macs(&g));
-	/* Depthwise and few filters per channel: GEMM would mostly multiply
-	 * padding of A. */
+	/* Depthwise, or few filters per channel: a GEMM would mostly
+	 * multiply the padding of its mr-row panels. */
 	window = p.cg == 1 && p.mg <= 8;
 	if (window) {
-		p.copy = 1;
 		p.nt = min(p.nt, p.n * p.groups);
-		floats = p.nt * (p.ph.chan + SLACK);
+		floats = p.nt * lines(p.ph.chan + SLACK);
 	} else {
-		floats = (size_t)p.groups * p.kg * ceil_div(p.mg, p.s->mr) * p.s->mr +
-			 (p.copy ? p.nt * (p.c * p.ph.chan + SLACK) : 0) +
-			 p.nt * ((p.flat_is_out ? 0 : (size_t)p.mg * p.chunk) +
-				 (size_t)KC * p.s->nr);
+		floats = lines((size_t)p.groups * p.kg * ceil_div(p.mg, p.s->mr) * p.s->mr) +
+			 (p.copy ? (p.per_image ? p.nt : 1) * lines(p.c * p.ph.chan + SLACK) : 0) +
+			 p.nt * (lines((size_t)KC * tile_ld(p.s)) +
+				 lines(p.s->nr * sizeof(struct cnn_run) / sizeof(float)) +
+				 (p.mode == FLAT ? lines((size_t)p.mg * p.chunk) : 0));
 	}
-	if (posix_memalign((void **)&ws, 64, floats * sizeof(float))) {
+	ws = cnn_scratch(floats);
+	if (!ws) {
 		free(p.off);
 		return cnn_error("out of memory for a convolution workspace of %zu MiB",
 				 floats * sizeof(float) >> 20);
@@ -512,10 +575,10 @@ int cnn_conv_forward(const cnn_conv *cv, const float *x, const float *w,
 		run_window(&p, x, y, ws);
 	} else {
 		p.a = ws;
-		run_gemm(&p, x, y, ws + (size_t)p.groups * p.kg *
-				  ceil_div(p.mg, p.s->mr) * p.s->mr);
+		run_gemm(&p, x, y, ws + lines((size_t)p.groups * p.kg *
+					      ceil_div(p.mg, p.s->mr) * p.s->mr));
 	}
-	free(ws);
+	cnn_scratch_done(ws, floats);
 	free(p.off);
 	return CNN_OK;
 }

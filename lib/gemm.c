@@ -10,6 +10,7 @@
  * same order whatever the number of threads.
  */
 #include <omp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,7 @@ enum {
 	KC = 256,	/* a 256 x nr sliver of B fills about half of L1 */
 	MC = 192,	/* the MC x KC block of A sits in L2 */
 	NC = 4032,	/* the KC x NC panel of B, in L3 */
-	MIN_PARALLEL = 1 << 21, /* multiply-adds worth a second thread */
+	MIN_PARALLEL = 1 << 21, /* multiply-adds worth waking a second thread */
 };
 
 static const struct cnn_simd *chosen;
@@ -73,13 +74,46 @@ int cnn_simd_force(const char *name)
 	return cnn_error("unknown instruction set '%s'", name);
 }
 
+static pthread_mutex_t scratch_lock = PTHREAD_MUTEX_INITIALIZER;
+static float *scratch_block;	/* kept for the next caller */
+static size_t scratch_floats;
+
+float *cnn_scratch(size_t floats)
+{
+	float *p = NULL;
+
+	pthread_mutex_lock(&scratch_lock);
+	if (scratch_block && scratch_floats >= floats) {
+		p = scratch_block;
+		scratch_block = NULL;
+	}
+	pthread_mutex_unlock(&scratch_lock);
+	if (!p && posix_memalign((void **)&p, 64, floats * sizeof(float)))
+		return NULL;
+	return p;
+}
+
+void cnn_scratch_done(float *p, size_t floats)
+{
+	pthread_mutex_lock(&scratch_lock);
+	if (!scratch_block || scratch_floats < floats) {
+		float *old = scratch_block;
+
+		scratch_block = p, scratch_floats = floats;
+		p = old;
+	}
+	pthread_mutex_unlock(&scratch_lock);
+	free(p);
+}
+
 static inline int min(int a, int b)
 {
 	return a < b ? a : b;
 }
 
-/* A tile cut by the edge of C goes through a full-size scratch tile, so
- * that its elements get exactly the arithmetic of a whole tile. */
+/* A tile cut by the edge of C goes through a scratch tile, made by the
+ * narrowest kernel that covers it: every element still gets exactly the
+ * arithmetic of a whole tile. */
 static void edge_tile(const struct cnn_simd *s, int mm, int nn, int kc,
 		      const float *a, const float *b, const ptrdiff_t *boff,
 		      float *c, ptrdiff_t ldc, const struct cnn_epilogue *e)
@@ -91,7 +125,7 @@ static void edge_tile(const struct cnn_simd *s, int mm, int nn, int kc,
 		memcpy(t + i * s->nr, c + i * ldc, nn * sizeof(float));
 	if (e->bias)
 		et.bias = memcpy(bias, e->bias, mm * sizeof(float));
-	s->kernel(kc, a, b, boff, t, s->nr, &et);
+	s->kernel[(nn - 1) / s->vl](kc, a, b, boff, t, s->nr, &et);
 	for (int i = 0; i < mm; i++)
 		memcpy(c + i * ldc, t + i * s->nr, nn * sizeof(float));
 }
@@ -110,7 +144,7 @@ void cnn_gemm_block(const struct cnn_simd *s, int m, int n, int kc,
 			if (e->bias)
 				ei.bias += i;
 			if (i + s->mr <= m && j + s->nr <= n)
-				s->kernel(kc, ai, b, boff, ci, ldc, &ei);
+				s->kernel[s->nr / s->vl - 1](kc, ai, b, boff, ci, ldc, &ei);
 			else
 				edge_tile(s, min(s->mr, m - i), min(s->nr, n - j),
 					  kc, ai, b, boff, ci, ldc, &ei);
@@ -161,11 +195,12 @@ static void gemm_part(const struct cnn_simd *s, const struct operands *g,
 	}
 }
 
+/* C = beta * C, where beta 0 clears C without reading it (it may be NaN). */
 static void scale(int m, int n, float beta, float *c, int ldc)
 {
-	for (int i = 0; i < m; i++)
+	for (int i = 0; i < m; i++, c += ldc)
 		for (int j = 0; j < n; j++)
-			c[(ptrdiff_t)i * ldc + j] = beta == 0 ? 0 : beta * c[(ptrdiff_t)i * ldc + j];
+			c[j] = beta == 0 ? 0 : beta * c[j];
 }
 
 /* Split the longer side of C between the threads, in whole micro-tiles. */
@@ -206,7 +241,8 @@ int cnn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
 		scale(m, n, beta, c, ldc);
 		return CNN_OK;
 	}
-	if (posix_memalign((void **)&buf, 64, nt * per * sizeof(float)))
+	buf = cnn_scratch(nt * per);
+	if (!buf)
 		return cnn_error("out of memory for a %dx%dx%d GEMM", m, n, k);
 #pragma omp parallel num_threads(nt) if (nt > 1)
 	{
@@ -218,6 +254,6 @@ int cnn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
 		if (m0 < m1 && n0 < n1)
 			gemm_part(s, &g, m0, m1, n0, n1, abuf, abuf + (size_t)KC * mcap);
 	}
-	free(buf);
+	cnn_scratch_done(buf, nt * per);
 	return CNN_OK;
 }

@@ -102,19 +102,22 @@ static void pool_plane(const struct plan *pl, float *buf, const float *x, float 
 	enum cnn_pool_op op = pl->p->op;
 
 	cnn_phases_fill(&pl->ph, buf, x);
-	for (int d = 0; d < out[0]; d++)
-	for (int h = 0; h < out[1]; h++, y += out[2]) {
-		win.in = buf + ((ptrdiff_t)d * q[1] + h) * q[2];
-		if (op == CNN_POOL_MAX)
-			pl->s->max_row(y, out[2], &win);
-		else if (op == CNN_POOL_MIN)
-			pl->s->min_row(y, out[2], &win);
-		else {
+	for (int d = 0; d < out[0]; d++, y += out[1] * out[2]) {
+		win.in = buf + (ptrdiff_t)d * q[1] * q[2];
+		if (op == CNN_POOL_MAX) {
+			pl->s->max_rows(y, out[2], &win);
+			continue;
+		}
+		if (op == CNN_POOL_MIN) {
+			pl->s->min_rows(y, out[2], &win);
+			continue;
+		}
+		pl->s->sum_rows(y, out[2], &win);
+		for (int h = 0; h < out[1]; h++) {
 			float dh = pl->count[0][d] * pl->count[1][h];
 
-			pl->s->sum_row(y, out[2], &win);
 			for (int w = 0; w < out[2]; w++)
-				y[w] /= dh * pl->count[2][w];
+				y[h * out[2] + w] /= dh * pl->count[2][w];
 		}
 	}
 }
@@ -141,7 +144,7 @@ int cnn_pool_forward(const cnn_pool *pool, const float *x, float *y)
 		pl.out[d] = real ? g.out[i] : 1;
 		span[d] = (pl.out[d] - 1) * stride[d] + win[d];
 	}
-	cnn_phases_init(&pl.ph, in, lo, span, stride,
+	cnn_phases_init(&pl.ph, in, lo, span, win, stride,
 			g.op == CNN_POOL_MAX ? -INFINITY : g.op == CNN_POOL_MIN ? INFINITY : 0);
 	pl.s = cnn_simd();
 	pl.xsize = (ptrdiff_t)in[0] * in[1] * in[2];
@@ -152,8 +155,8 @@ int cnn_pool_forward(const cnn_pool *pool, const float *x, float *y)
 		nt = g.n * g.c;
 	off = malloc(taps * sizeof *off +
 		     (pl.out[0] + pl.out[1] + pl.out[2]) * sizeof(float));
-	if (!off || posix_memalign((void **)&ws, 64,
-				   nt * (pl.ph.chan + SLACK) * sizeof(float))) {
+	ws = off ? cnn_scratch(nt * (pl.ph.chan + SLACK)) : NULL;
+	if (!ws) {
 		free(off);
 		return cnn_error("out of memory for pooling");
 	}
@@ -162,7 +165,7 @@ int cnn_pool_forward(const cnn_pool *pool, const float *x, float *y)
 	for (t[1] = 0; t[1] < win[1]; t[1]++)
 	for (t[2] = 0; t[2] < win[2]; t[2]++)
 		off[taps++] = cnn_phases_offset(&pl.ph, t);
-	pl.win = (struct cnn_window){ NULL, off, taps };
+	pl.win = (struct cnn_window){ NULL, off, taps, pl.out[1], pl.ph.q[2] };
 	pl.count[0] = (float *)(off + taps);
 	pl.count[1] = pl.count[0] + pl.out[0];
 	pl.count[2] = pl.count[1] + pl.out[1];
@@ -174,7 +177,7 @@ int cnn_pool_forward(const cnn_pool *pool, const float *x, float *y)
 	for (int i = 0; i < g.n * g.c; i++)
 		pool_plane(&pl, ws + omp_get_thread_num() * (pl.ph.chan + SLACK),
 			   x + i * pl.xsize, y + i * pl.ysize);
-	free(ws);
+	cnn_scratch_done(ws, nt * (pl.ph.chan + SLACK));
 	free(off);
 	return CNN_OK;
 }

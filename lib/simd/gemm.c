@@ -7,9 +7,10 @@
  */
 #include "vec.h"
 
-static void kernel(int kc, const float *a, const float *b,
-		   const ptrdiff_t *boff, float *c, ptrdiff_t ldc,
-		   const struct cnn_epilogue *e)
+/* nv vectors wide: GEMM_NV for whole tiles, fewer for the ends of rows. */
+static inline __attribute__((always_inline)) void
+kernel(int nv, int kc, const float *a, const float *b, const ptrdiff_t *boff,
+       float *c, ptrdiff_t ldc, const struct cnn_epilogue *e)
 {
 	const float alpha = e->alpha, beta = e->beta, *bias = e->bias;
 	vf acc[GEMM_MR][GEMM_NV] = { 0 };
@@ -19,19 +20,19 @@ static void kernel(int kc, const float *a, const float *b,
 		vf bv[GEMM_NV];
 
 #pragma GCC unroll 4
-		for (int j = 0; j < GEMM_NV; j++)
+		for (int j = 0; j < nv; j++)
 			bv[j] = vload(bk + j * VL);
 #pragma GCC unroll 16
 		for (int i = 0; i < GEMM_MR; i++)
 #pragma GCC unroll 4
-			for (int j = 0; j < GEMM_NV; j++)
+			for (int j = 0; j < nv; j++)
 				acc[i][j] += a[i] * bv[j];
 	}
 
 #pragma GCC unroll 16
 	for (int i = 0; i < GEMM_MR; i++, c += ldc) {
 #pragma GCC unroll 4
-		for (int j = 0; j < GEMM_NV; j++) {
+		for (int j = 0; j < nv; j++) {
 			vf v = acc[i][j] * alpha;
 
 			if (beta != 0)
@@ -42,6 +43,17 @@ static void kernel(int kc, const float *a, const float *b,
 		}
 	}
 }
+
+#define KERNEL(nv)							\
+static void kernel##nv(int kc, const float *a, const float *b,		\
+		       const ptrdiff_t *boff, float *c, ptrdiff_t ldc,	\
+		       const struct cnn_epilogue *e)			\
+{									\
+	kernel(nv > GEMM_NV ? GEMM_NV : nv, kc, a, b, boff, c, ldc, e);	\
+}
+KERNEL(1)
+KERNEL(2)
+KERNEL(3)
 
 /* One body for both panel widths; inlined with w constant, so the common
  * whole-row copy becomes a few vector moves. */
@@ -79,21 +91,36 @@ static void pack_nr(float *dst, const float *src, ptrdiff_t ls, ptrdiff_t ks,
 	pack(GEMM_NR, dst, src, ls, ks, kc, lanes);
 }
 
-void ISA(cnn_dot_row)(float *y, int n, const struct cnn_window *win,
-		      const float *w, float bias);
-void ISA(cnn_max_row)(float *y, int n, const struct cnn_window *win);
-void ISA(cnn_min_row)(float *y, int n, const struct cnn_window *win);
-void ISA(cnn_sum_row)(float *y, int n, const struct cnn_window *win);
+static void gather(float *dst, ptrdiff_t ldd, const float *src,
+		   const ptrdiff_t *boff, int kc, const struct cnn_run *run,
+		   int runs)
+{
+	for (const struct cnn_run *r = run; r < run + runs; r++) {
+		const float *s = src + r->from;
+		float *d = dst + r->at;
+
+		for (int k = 0; k < kc; k++)
+			vstore(d + k * ldd, vload(s + boff[k]));
+	}
+}
+
+void ISA(cnn_dot_rows)(float *y, int n, const struct cnn_window *win,
+		       const float *w, float bias);
+void ISA(cnn_max_rows)(float *y, int n, const struct cnn_window *win);
+void ISA(cnn_min_rows)(float *y, int n, const struct cnn_window *win);
+void ISA(cnn_sum_rows)(float *y, int n, const struct cnn_window *win);
 
 const struct cnn_simd ISA(cnn_simd) = {
 	.name = ISA_NAME,
 	.mr = GEMM_MR,
 	.nr = GEMM_NR,
-	.kernel = kernel,
+	.vl = VL,
+	.kernel = { kernel1, kernel2, kernel3 },
 	.pack_mr = pack_mr,
 	.pack_nr = pack_nr,
-	.dot_row = ISA(cnn_dot_row),
-	.max_row = ISA(cnn_max_row),
-	.min_row = ISA(cnn_min_row),
-	.sum_row = ISA(cnn_sum_row),
+	.gather = gather,
+	.dot_rows = ISA(cnn_dot_rows),
+	.max_rows = ISA(cnn_max_rows),
+	.min_rows = ISA(cnn_min_rows),
+	.sum_rows = ISA(cnn_sum_rows),
 };

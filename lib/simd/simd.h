@@ -18,35 +18,52 @@ struct cnn_epilogue {
 	const float *bias;
 };
 
-/* A sliding-window job over one plane laid out as cnn_phase_plane() does:
- * output element j of the row is a reduction over in[j + off[t]], t < taps. */
+/* A sliding-window job over rows of a plane laid out as cnn_phases_fill()
+ * does: output j of row r is a reduction over in[r * step + j + off[t]],
+ * t < taps; the rows of outputs are contiguous. */
 struct cnn_window {
 	const float *in;
 	const ptrdiff_t *off;
-	int taps;
+	int taps, rows;
+	ptrdiff_t step;
+};
+
+/* A vector from src + boff[k] + from to row k of a tile, at at. */
+struct cnn_run {
+	ptrdiff_t from;
+	int at;
 };
 
 struct cnn_simd {
 	const char *name;
 	int mr, nr; /* micro-tile of C: mr rows by nr columns */
-	/* C[mr x nr] from the packed mr x kc panel a (k-major) and rows of B
-	 * starting at b + boff[k] (nr floats each, any alignment). */
-	void (*kernel)(int kc, const float *a, const float *b,
-		       const ptrdiff_t *boff, float *c, ptrdiff_t ldc,
-		       const struct cnn_epilogue *e);
+	int vl;	    /* floats in a vector; nr is a multiple */
+	/* C[mr x (v + 1) * vl] from the packed mr x kc panel a (k-major) and
+	 * rows of B starting at b + boff[k] (any alignment): kernel[nr/vl - 1]
+	 * makes whole tiles, the narrower ones the ends of rows. */
+	void (*kernel[3])(int kc, const float *a, const float *b,
+			  const ptrdiff_t *boff, float *c, ptrdiff_t ldc,
+			  const struct cnn_epilogue *e);
 	/* dst[k * w + l] = src[l * ls + k * ks] for l < lanes, 0 for
 	 * lanes <= l < w, where w is mr or nr. */
 	void (*pack_mr)(float *dst, const float *src, ptrdiff_t ls,
 			ptrdiff_t ks, int kc, int lanes);
 	void (*pack_nr)(float *dst, const float *src, ptrdiff_t ls,
 			ptrdiff_t ks, int kc, int lanes);
-	/* y[j] = bias + sum_t w[t] * in[j + off[t]], j < n. */
-	void (*dot_row)(float *y, int n, const struct cnn_window *win,
-			const float *w, float bias);
-	/* y[j] = max, min or sum over t of in[j + off[t]], j < n. */
-	void (*max_row)(float *y, int n, const struct cnn_window *win);
-	void (*min_row)(float *y, int n, const struct cnn_window *win);
-	void (*sum_row)(float *y, int n, const struct cnn_window *win);
+	/* Rows k < kc (ldd apart) of a tile of B from vectors of src.  The
+	 * vector that ends a run of outputs reads and writes up to vl - 1
+	 * floats past it: later runs write over those, and rows need vl
+	 * floats of room after nr. */
+	void (*gather)(float *dst, ptrdiff_t ldd, const float *src,
+		       const ptrdiff_t *boff, int kc, const struct cnn_run *run,
+		       int runs);
+	/* y[r * n + j] = bias + sum_t w[t] * in[r * step + j + off[t]]. */
+	void (*dot_rows)(float *y, int n, const struct cnn_window *win,
+			 const float *w, float bias);
+	/* y[r * n + j] = max, min or sum over t of in[r * step + j + off[t]]. */
+	void (*max_rows)(float *y, int n, const struct cnn_window *win);
+	void (*min_rows)(float *y, int n, const struct cnn_window *win);
+	void (*sum_rows)(float *y, int n, const struct cnn_window *win);
 };
 
 extern const struct cnn_simd cnn_simd_avx512, cnn_simd_avx2, cnn_simd_generic;
@@ -58,6 +75,13 @@ const struct cnn_simd *cnn_simd(void);
  * benchmarks of every variant. */
 int cnn_simd_force(const char *name);
 
+/* Scratch memory of at least floats floats, 64-byte aligned, or NULL.  The
+ * last block handed back is kept for the next call, so that a program
+ * convolving record after record does not map and fault in fresh pages
+ * each time. */
+float *cnn_scratch(size_t floats);
+void cnn_scratch_done(float *p, size_t floats);
+
 /* GEMM over prepared operands, used by cnn_sgemm and the convolutions:
  * C[m x n] from a packed in mr-row panels of kc (panel i at a + i*mr*kc)
  * and B tiles of nr columns, tile j at b + j*bstep, rows at boff[]. */
@@ -66,7 +90,6 @@ void cnn_gemm_block(const struct cnn_simd *s, int m, int n, int kc,
 		    const ptrdiff_t *boff, float *c, ptrdiff_t ldc,
 		    const struct cnn_epilogue *e);
 
-#endif
 
 /* Sliding windows made contiguous, shared by conv.c and pool.c.
  *
@@ -79,21 +102,20 @@ void cnn_gemm_block(const struct cnn_simd *s, int m, int n, int kc,
 struct cnn_phases {
 	int in[3], pad_lo[3], stride[3];
 	int q[3];		/* each phase plane is q[0] x q[1] x q[2] */
+	int phases[3];		/* phases kept: those that taps land on */
 	ptrdiff_t plane;	/* q[0] * q[1] * q[2] */
 	ptrdiff_t chan;		/* all phases of one channel */
 	float fill;		/* the value of padding */
 };
 
 /* Dimensions are D, H, W (pad 1-D and 2-D to 3-D with size-1 dims); span is
- * how much of the padded input the windows reach. */
+ * how much of the padded input all windows reach, reach what one does. */
 void cnn_phases_init(struct cnn_phases *ph, const int in[3], const int pad_lo[3],
-		     const int span[3], const int stride[3], float fill);
+		     const int span[3], const int reach[3], const int stride[3],
+		     float fill);
 /* Lay out one channel. */
 void cnn_phases_fill(const struct cnn_phases *ph, float *dst, const float *src);
 /* Where in a channel the tap at padded offset t[] of output 0 is. */
 ptrdiff_t cnn_phases_offset(const struct cnn_phases *ph, const int t[3]);
-/* Copy flat-grid outputs [q0, q0 + nq) of rows rows (src rows ld apart)
- * to their places in dst, out[] the real output size, rows dst_ld apart. */
-void cnn_phases_compact(const struct cnn_phases *ph, const int out[3],
-			float *dst, ptrdiff_t dst_ld, const float *src,
-			ptrdiff_t ld, int rows, ptrdiff_t q0, ptrdiff_t nq);
+
+#endif

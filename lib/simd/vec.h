@@ -7,6 +7,9 @@
 #define CNN_VEC_H
 
 #include <string.h>
+#if defined(CNN_ISA_avx512)
+#include <immintrin.h>
+#endif
 
 #include "simd.h"
 
@@ -49,6 +52,17 @@ static inline vf vload(const float *p)
 static inline void vstore(float *p, vf v)
 {
 	memcpy(p, &v, sizeof v);
+}
+
+/* The first n floats of v (0 < n <= VL). */
+static inline void vstore_part(float *p, vf v, int n)
+{
+#if defined(CNN_ISA_avx512)
+	_mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), (__m512)v);
+#else
+	for (int i = 0; i < n; i++)
+		p[i] = v[i];
+#endif
 }
 
 static inline vf vsplat(float x)

@@ -1,5 +1,5 @@
 /*
- * window.c - reductions over sliding windows along a row: the depthwise
+ * window.c - reductions over sliding windows along rows: the depthwise
  * convolution (a weighted sum) and the poolings (max, min, sum).
  *
  * The caller lays the plane out so that the taps of output j are
@@ -27,63 +27,97 @@ combine(enum op op, vf acc, vf v, float w)
 	}
 }
 
-/* nv vectors of outputs at once, so that nv independent chains hide the
- * latency of the operation. */
+/* nr rows of nv vectors at once, so that nr * nv independent chains hide
+ * the latency of the operation; the last vector of a row keeps only its
+ * first `last` floats. */
 static inline __attribute__((always_inline)) void
-block(enum op op, int nv, float *y, const float *in,
+block(enum op op, int nr, int nv, int last, float *y, int n, const float *in,
       const struct cnn_window *win, const float *w, float bias)
 {
-	vf acc[nv];
+	vf acc[2][4];
 
-	for (int v = 0; v < nv; v++)
-		acc[v] = op == DOT ? vsplat(bias) : op == SUM ? vsplat(0) :
-			 vload(in + win->off[0] + v * VL);
+#pragma GCC unroll 2
+	for (int r = 0; r < nr; r++)
+#pragma GCC unroll 4
+		for (int v = 0; v < nv; v++)
+			acc[r][v] = op == DOT ? vsplat(bias) : op == SUM ? vsplat(0) :
+				    vload(in + r * win->step + win->off[0] + v * VL);
 	for (int t = op == DOT || op == SUM ? 0 : 1; t < win->taps; t++) {
 		const float *p = in + win->off[t];
 		float wt = op == DOT ? w[t] : 0;
 
-		for (int v = 0; v < nv; v++)
-			acc[v] = combine(op, acc[v], vload(p + v * VL), wt);
+#pragma GCC unroll 2
+		for (int r = 0; r < nr; r++)
+#pragma GCC unroll 4
+			for (int v = 0; v < nv; v++)
+				acc[r][v] = combine(op, acc[r][v],
+						    vload(p + r * win->step + v * VL), wt);
 	}
-	for (int v = 0; v < nv; v++)
-		vstore(y + v * VL, acc[v]);
+#pragma GCC unroll 2
+	for (int r = 0; r < nr; r++) {
+#pragma GCC unroll 4
+		for (int v = 0; v < nv - 1; v++)
+			vstore(y + r * n + v * VL, acc[r][v]);
+		vstore_part(y + r * n + (nv - 1) * VL, acc[r][nv - 1], last);
+	}
+}
+
+/* nr rows: whole blocks of 4 vectors, then the rest in one block. */
+static inline __attribute__((always_inline)) void
+rows(enum op op, int nr, float *y, int n, const float *in,
+     const struct cnn_window *win, const float *w, float bias)
+{
+	int j, last;
+
+	for (j = 0; j + 4 * VL <= n; j += 4 * VL)
+		block(op, nr, 4, VL, y + j, n, in + j, win, w, bias);
+	last = (n - j) % VL ? (n - j) % VL : VL;
+	switch ((n - j + VL - 1) / VL) {
+	case 4:
+		block(op, nr, 4, last, y + j, n, in + j, win, w, bias);
+		break;
+	case 3:
+		block(op, nr, 3, last, y + j, n, in + j, win, w, bias);
+		break;
+	case 2:
+		block(op, nr, 2, last, y + j, n, in + j, win, w, bias);
+		break;
+	case 1:
+		block(op, nr, 1, last, y + j, n, in + j, win, w, bias);
+		break;
+	}
 }
 
 static inline __attribute__((always_inline)) void
-row(enum op op, float *y, int n, const struct cnn_window *win,
-    const float *w, float bias)
+plane(enum op op, float *y, int n, const struct cnn_window *win,
+      const float *w, float bias)
 {
-	int j = 0;
+	const float *in = win->in;
+	int r;
 
-	for (; j + 4 * VL <= n; j += 4 * VL)
-		block(op, 4, y + j, win->in + j, win, w, bias);
-	for (; j + VL <= n; j += VL)
-		block(op, 1, y + j, win->in + j, win, w, bias);
-	if (j < n) {
-		float tail[VL];
-
-		block(op, 1, tail, win->in + j, win, w, bias);
-		memcpy(y + j, tail, (size_t)(n - j) * sizeof(float));
-	}
+	for (r = 0; r + 2 <= win->rows; r += 2, y += 2 * n, in += 2 * win->step)
+		rows(op, 2, y, n, in, win, w, bias);
+	if (r < win->rows)
+		rows(op, 1, y, n, in, win, w, bias);
 }
 
-void ISA(cnn_dot_row)(float *y, int n, const struct cnn_window *win,
-		      const float *w, float bias)
+void ISA(cnn_dot_rows)(float *y, int n, const struct cnn_window *win,
+		       const float *w, float bias)
 {
-	row(DOT, y, n, win, w, bias);
+	plane(DOT, y, n, win, w, bias);
 }
 
-void ISA(cnn_max_row)(float *y, int n, const struct cnn_window *win)
+void ISA(cnn_max_rows)(float *y, int n, const struct cnn_window *win)
 {
-	row(MAX, y, n, win, NULL, 0);
+	plane(MAX, y, n, win, NULL, 0);
 }
 
-void ISA(cnn_min_row)(float *y, int n, const struct cnn_window *win)
+void ISA(cnn_min_rows)(float *y, int n, const struct cnn_window *win)
 {
-	row(MIN, y, n, win, NULL, 0);
+	plane(MIN, y, n, win, NULL, 0);
 }
 
-void ISA(cnn_sum_row)(float *y, int n, const struct cnn_window *win)
+void ISA(cnn_sum_rows)(float *y, int n, const struct cnn_window *win)
 {
-	row(SUM, y, n, win, NULL, 0);
+	plane(SUM, y, n, win, NULL, 0);
 }

@@ -197,6 +197,12 @@ def conv_cases(out):
     conv_case(out, g, 3, 1, 4, 8, [3, 4, 5], [1, 1, 1])
     conv_case(out, g, 3, 1, 2, 3, [4, 6, 5], [2, 3, 2],
               pad=[(1, 0), (0, 2), (1, 1)])
+    # strides longer than the kernel skip phases
+    conv_case(out, g, 2, 1, 3, 4, [13, 11], [3, 2], stride=[4, 3], pad=1)
+    conv_case(out, g, 1, 2, 2, 2, [30], [2], stride=7, dil=2)
+    # long rows: read in place, compacted
+    conv_case(out, g, 2, 2, 8, 4, [3, 40], [3, 3], pad=1)
+    conv_case(out, g, 2, 1, 6, 5, [4, 45], [2, 3], stride=[1, 2], pad=[1, 1])
 
 
 def pool_cases(out):
@@ -248,6 +254,9 @@ def pool_cases(out):
                   pad=[args[3]] * 2)
     pool_case(out, g, "min", 1, 1, 2, [12], [12])
     pool_case(out, g, "min", 3, 1, 2, [5, 5, 5], [2, 2, 2], ceil=True)
+    pool_case(out, g, "max", 2, 1, 2, [11, 10], [2, 2], stride=3)
+    pool_case(out, g, "avg", 2, 1, 2, [11, 10], [3, 2], stride=[4, 3], pad=1,
+              ceil=True, count_pad=False)
 
 
 def main():
