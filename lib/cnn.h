@@ -223,9 +223,9 @@ int cnn_conv_setup(cnn_conv *cv);
  * fails with CNN_ERR only when that allocation does. */
 int cnn_conv_forward(const cnn_conv *cv, const float *x, const float *w,
 		     const float *b, float *y);
-/* The gradients of cnn_conv_forward for the output gradient dy: dx is
- * overwritten (skipped if NULL); dw and db are added to (skipped if NULL),
- * so that a batch can be accumulated. */
+/* The gradients of cnn_conv_forward for the output gradient dy, added to
+ * dx, dw and db (each skipped if NULL), so that gradients from several
+ * places and examples accumulate. */
 int cnn_conv_backward(const cnn_conv *cv, const float *x, const float *w,
 		      const float *dy, float *dx, float *dw, float *db);
 /* Multiply-adds of one forward pass, for GFLOP/s reports. */
@@ -273,8 +273,8 @@ int cnn_pool_setup(cnn_pool *p);
 /* Threads and failure as for cnn_conv_forward(); per call it allocates
  * one padded plane per thread. */
 int cnn_pool_forward(const cnn_pool *p, const float *x, float *y);
-/* The input gradient dx (overwritten) of cnn_pool_forward for the output
- * gradient dy; x is the forward input (a max or min finds its winner). */
+/* The input gradient of cnn_pool_forward for the output gradient dy, added
+ * to dx; x is the forward input (a max or min finds its winner). */
 int cnn_pool_backward(const cnn_pool *p, const float *x, const float *dy, float *dx);
 
 /* ---------------------------------------------------------------- random */
@@ -574,6 +574,88 @@ void cnn_plot_range(cnn_plot *p, double xmin, double xmax, double ymin, double y
 void cnn_plot_logy(cnn_plot *p, int logy);
 /* The picture: u8 3 x height x width, named "image". */
 cnn_tensor *cnn_plot_render(const cnn_plot *p);
+
+/* --------------------------------------------------------------- networks */
+
+typedef enum cnn_optimizer { CNN_SGD, CNN_ADAM, CNN_RMSPROP } cnn_optimizer;
+
+typedef enum cnn_lr_policy {
+	CNN_LR_CONSTANT, CNN_LR_STEP, CNN_LR_STEPS, CNN_LR_EXP, CNN_LR_POLY,
+	CNN_LR_SIGMOID, CNN_LR_COSINE
+} cnn_lr_policy;
+
+#define CNN_MAX_STEPS 16
+
+/* Training settings: the [net] section's keys (see cnn-cfg(5)), which a
+ * program may override.  The loss is the mean over the batch, so a
+ * learning rate means what it means in PyTorch. */
+typedef struct cnn_train_params {
+	int batch;                  /* examples per update */
+	float learning_rate;
+	cnn_optimizer optimizer;
+	float momentum;             /* SGD */
+	float decay;                /* L2 weight decay */
+	float beta1, beta2, eps;    /* Adam; RMSprop decays with beta2 */
+	cnn_lr_policy policy;
+	int64_t max_batches;        /* poly and cosine run to it */
+	int64_t burn_in;            /* warm-up: lr * (step / burn_in)^power */
+	float power;                /* poly and burn_in exponent */
+	float gamma;                /* exp and sigmoid */
+	int64_t step;               /* step and sigmoid */
+	float scale;                /* step: lr *= scale every `step` batches */
+	int nsteps;                 /* steps: at steps[i] multiply by scales[i] */
+	int64_t steps[CNN_MAX_STEPS];
+	float scales[CNN_MAX_STEPS];
+	float lr_min;               /* cosine's floor */
+} cnn_train_params;
+
+typedef struct cnn_net cnn_net;
+
+/* A network from a model description, its [net] section first, ready to
+ * train from scratch (weights initialised from seed) or to receive weights.
+ * batch is the most examples one pass takes (0: the [net] batch).  Takes
+ * the cfg, which the network frees. */
+cnn_net *cnn_net_new(cnn_cfg *cfg, int batch, uint64_t seed);
+void cnn_net_free(cnn_net *net);
+cnn_train_params *cnn_net_params(cnn_net *net);
+const cnn_cfg *cnn_net_cfg(const cnn_net *net);
+void cnn_net_input_shape(const cnn_net *net, int *c, int *h, int *w);
+long cnn_net_outputs(const cnn_net *net);       /* of the last layer, per example */
+int cnn_net_batch(const cnn_net *net);
+
+/* Forward n <= batch examples (x: n x c*h*w); the last layer's outputs,
+ * n x outputs, valid until the next call; NULL on failure.  train selects
+ * training behaviour (dropout, batch statistics). */
+const float *cnn_net_forward(cnn_net *net, const float *x, int n, int train);
+/* Forward and backward against truth (n x outputs: one-hot or soft labels
+ * for a softmax, targets for a cost layer): the gradients of the mean loss
+ * are left in the parameters' gradients (zeroed first), *loss the mean. */
+int cnn_net_gradients(cnn_net *net, const float *x, const float *truth, int n,
+		      double *loss);
+/* One optimizer step with the current gradients, at the learning rate the
+ * policy gives for the current step; then step += 1 and seen += n. */
+int cnn_net_update(cnn_net *net, int n);
+double cnn_net_learning_rate(const cnn_net *net);
+int64_t cnn_net_step(const cnn_net *net);
+
+/* Per layer facts for summaries. */
+typedef struct cnn_layer_info {
+	const char *type;
+	int in_c, in_h, in_w, out_c, out_h, out_w;
+	long params;
+	double flops;               /* multiply-adds per example */
+	int rf;                     /* receptive field, input pixels */
+	int line;                   /* of its section in the cfg */
+} cnn_layer_info;
+
+int cnn_net_layers(const cnn_net *net);
+void cnn_net_layer_info(const cnn_net *net, int i, cnn_layer_info *info);
+
+/* Every parameter and statistic as a tensor named "LAYER.NAME" (e.g.
+ * "3.weight", "3.mean"), in layer order; the caller visits them. */
+typedef int (*cnn_param_visit)(void *ctx, const char *name, float *values,
+			       int ndim, const int64_t *dim, int trained);
+int cnn_net_visit_params(cnn_net *net, cnn_param_visit visit, void *ctx);
 
 /* -------------------------------------------------------------- threads */
 

@@ -11,7 +11,6 @@
  */
 #include <omp.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cnn.h"
 
@@ -93,8 +92,6 @@ int cnn_conv_backward(const cnn_conv *cv, const float *x, const float *w,
 	partial = calloc((size_t)threads * (wsize + cv->k), sizeof *partial);
 	if (!partial)
 		return cnn_error("out of memory for the convolution's gradients");
-	if (dx)
-		memset(dx, 0, sizeof *dx * (size_t)cv->n * cv->c * g.insize);
 
 #pragma omp parallel num_threads(threads) reduction(| : failed)
 	{
@@ -107,15 +104,16 @@ int cnn_conv_backward(const cnn_conv *cv, const float *x, const float *w,
 		failed = !col || !dcol;
 		for (int n = first; n < last && !failed; n++) {
 			for (int grp = 0; grp < cv->groups; grp++) {
-				const float *xg = x + ((long)n * cv->c + (long)grp * g.cg) * g.insize;
+				const float *xg = x ? x + ((long)n * cv->c + (long)grp * g.cg) * g.insize : NULL;
 				const float *dyg = dy + n * per_image_y + (long)grp * g.kg * g.cols;
 				const float *wg = w + (long)grp * g.kg * g.rows;
-				unroll(&g, xg, col, NULL);
-				if (dw)
+				if (dw) {
+					unroll(&g, xg, col, NULL);
 					failed |= cnn_sgemm(0, 1, g.kg, (int)g.rows, (int)g.cols, 1, dyg,
 							    (int)g.cols, col, (int)g.cols, 1,
 							    my_dw + (long)grp * g.kg * g.rows,
 							    (int)g.rows) != CNN_OK;
+				}
 				if (db)
 					for (int k = 0; k < g.kg; k++) {
 						float s = 0;

@@ -6,8 +6,6 @@
  * spreads it evenly over the cells it divided by.  Windows overlap when the
  * stride is smaller than the window, so gradients add up.
  */
-#include <string.h>
-
 #include "cnn.h"
 
 struct axis {
@@ -41,7 +39,6 @@ int cnn_pool_backward(const cnn_pool *pool, const float *x, const float *dy, flo
 	}
 	xsize = (long)a[0].in * a[1].in * a[2].in;
 	ysize = (long)a[0].out * a[1].out * a[2].out;
-	memset(dx, 0, sizeof *dx * (size_t)p.n * p.c * xsize);
 
 #pragma omp parallel for num_threads(cnn_threads()) schedule(static)
 	for (long plane = 0; plane < (long)p.n * p.c; plane++) {

@@ -57,7 +57,7 @@ static void check_conv(cnn_conv cv, const char *what)
 	c.b = randoms(cv.k, &rng);
 	c.r = randoms(c.yn, &rng);
 	c.y = malloc(sizeof *c.y * c.yn);
-	float *dx = malloc(sizeof *dx * c.xn), *dw = calloc(c.wn, sizeof *dw),
+	float *dx = calloc(c.xn, sizeof *dx), *dw = calloc(c.wn, sizeof *dw),
 	      *db = calloc(cv.k, sizeof *db);
 	int ok = cnn_conv_backward(&c.cv, c.x, c.w, c.r, dx, dw, db) == CNN_OK;
 	double ex = gradcheck(c.x, dx, c.xn, conv_loss, &c);
@@ -107,7 +107,7 @@ static void check_pool(cnn_pool p, const char *what)
 		c.x[i] = (float)((i * 7919) % c.xn) * 0.1f;
 	c.r = randoms(c.yn, &rng);
 	c.y = malloc(sizeof *c.y * c.yn);
-	float *dx = malloc(sizeof *dx * c.xn);
+	float *dx = calloc(c.xn, sizeof *dx);
 	int ok = cnn_pool_backward(&c.p, c.x, c.r, dx) == CNN_OK;
 	double ex = gradcheck(c.x, dx, c.xn, pool_loss, &c);
 	tap_ok(ok && ex < 1e-3, "pool gradient %s: dx %.1e", what, ex);
@@ -159,13 +159,14 @@ int main(void)
 	/* The course notes' pooling backprop: 2 8 / 4 6 routed to the maxima. */
 	{
 		float x[16] = {0, 9, 0, 0, 0, 0, 9, 0, 0, 9, 0, 9, 0, 0, 0, 0};
-		float dy[4] = {2, 8, 4, 6}, dx[16];
+		float dy[4] = {2, 8, 4, 6}, dx[16] = {0};
 		float want[16] = {0, 2, 0, 0, 0, 0, 8, 0, 0, 4, 0, 6, 0, 0, 0, 0};
 		cnn_pool p = {.op = CNN_POOL_MAX, .n = 1, .c = 1, .nd = 2, .in = {4, 4}, .win = {2, 2}};
 		cnn_pool_backward(&p, x, dy, dx);
 		tap_ok(memcmp(dx, want, sizeof dx) == 0, "notes: max pooling backprop puts 2 8 4 6 at the maxima");
 		float avg[16] = {0.5, 0.5, 2, 2, 0.5, 0.5, 2, 2, 1, 1, 1.5, 1.5, 1, 1, 1.5, 1.5};
 		p.op = CNN_POOL_AVG;
+		memset(dx, 0, sizeof dx);
 		cnn_pool_backward(&p, x, dy, dx);
 		tap_ok(memcmp(dx, avg, sizeof dx) == 0, "notes: average pooling backprop spreads each over 4");
 	}

@@ -1,0 +1,98 @@
+/*
+ * activation.c - the nonlinearities layers apply to their outputs, and
+ * their derivatives.
+ */
+#include <math.h>
+
+#include "net.h"
+
+const char *const cnn_activation_names[] = {
+	[ACT_LINEAR] = "linear", [ACT_RELU] = "relu", [ACT_LEAKY] = "leaky",
+	[ACT_RELU6] = "relu6", [ACT_LOGISTIC] = "logistic", [ACT_TANH] = "tanh",
+	[ACT_SWISH] = "swish", [ACT_COUNT] = NULL,
+};
+
+/* darknet's leaky slope. */
+#define LEAK 0.1f
+
+static float logistic(float x)
+{
+	return 1 / (1 + expf(-x));
+}
+
+int cnn_activation_needs_pre(int act)
+{
+	return act == ACT_SWISH;
+}
+
+void cnn_activate(int act, float *y, float *pre, long n)
+{
+	switch (act) {
+	case ACT_LINEAR:
+		break;
+	case ACT_RELU:
+		for (long i = 0; i < n; i++)
+			y[i] = y[i] > 0 ? y[i] : 0;
+		break;
+	case ACT_LEAKY:
+		for (long i = 0; i < n; i++)
+			y[i] = y[i] > 0 ? y[i] : LEAK * y[i];
+		break;
+	case ACT_RELU6:
+		for (long i = 0; i < n; i++)
+			y[i] = y[i] < 0 ? 0 : y[i] > 6 ? 6 : y[i];
+		break;
+	case ACT_LOGISTIC:
+		for (long i = 0; i < n; i++)
+			y[i] = logistic(y[i]);
+		break;
+	case ACT_TANH:
+		for (long i = 0; i < n; i++)
+			y[i] = tanhf(y[i]);
+		break;
+	case ACT_SWISH:
+		for (long i = 0; i < n; i++) {
+			if (pre)
+				pre[i] = y[i];
+			y[i] *= logistic(y[i]);
+		}
+		break;
+	}
+}
+
+/* Derivatives from the output where the output determines them; at the
+ * kinks (0 for relu, 0 and 6 for relu6) the derivative of the side the
+ * output is on, 0 below, as PyTorch. */
+void cnn_activate_grad(int act, const float *y, const float *pre, float *delta, long n)
+{
+	switch (act) {
+	case ACT_LINEAR:
+		break;
+	case ACT_RELU:
+		for (long i = 0; i < n; i++)
+			delta[i] *= y[i] > 0;
+		break;
+	case ACT_LEAKY:
+		for (long i = 0; i < n; i++)
+			delta[i] *= y[i] > 0 ? 1 : LEAK;
+		break;
+	case ACT_RELU6:
+		for (long i = 0; i < n; i++)
+			delta[i] *= y[i] > 0 && y[i] < 6;
+		break;
+	case ACT_LOGISTIC:
+		for (long i = 0; i < n; i++)
+			delta[i] *= y[i] * (1 - y[i]);
+		break;
+	case ACT_TANH:
+		for (long i = 0; i < n; i++)
+			delta[i] *= 1 - y[i] * y[i];
+		break;
+	case ACT_SWISH:
+		for (long i = 0; i < n; i++) {
+			float s = logistic(pre[i]);
+			delta[i] *= s + pre[i] * s * (1 - s);
+		}
+		break;
+	}
+}
