@@ -289,6 +289,9 @@ void cnn_rng_seed(cnn_rng *r, uint64_t seed);
 uint64_t cnn_rng_next(cnn_rng *r);
 double cnn_rng_uniform(cnn_rng *r);              /* [0, 1) */
 uint64_t cnn_rng_below(cnn_rng *r, uint64_t n);  /* [0, n), unbiased */
+double cnn_rng_normal01(cnn_rng *r);             /* standard normal */
+double cnn_rng_gamma(cnn_rng *r, double shape);  /* Gamma(shape, 1) */
+double cnn_rng_beta(cnn_rng *r, double a, double b);
 
 /* --------------------------------------------------------------- filters */
 
@@ -627,6 +630,8 @@ int cnn_net_batch(const cnn_net *net);
  * n x outputs, valid until the next call; NULL on failure.  train selects
  * training behaviour (dropout, batch statistics). */
 const float *cnn_net_forward(cnn_net *net, const float *x, int n, int train);
+/* The last layer's outputs of the latest forward pass. */
+const float *cnn_net_output(const cnn_net *net);
 /* Forward and backward against truth (n x outputs: one-hot or soft labels
  * for a softmax, targets for a cost layer): the gradients of the mean loss
  * are left in the parameters' gradients (zeroed first), *loss the mean. */
@@ -637,6 +642,42 @@ int cnn_net_gradients(cnn_net *net, const float *x, const float *truth, int n,
 int cnn_net_update(cnn_net *net, int n);
 double cnn_net_learning_rate(const cnn_net *net);
 int64_t cnn_net_step(const cnn_net *net);
+
+/* Mix the examples of the next training passes after layer `layer` (-1:
+ * the input itself): the next layer sees lambda v_i + (1 - lambda)
+ * v_perm[i], and the gradients follow (mixup, and manifold mixup on hidden
+ * layers).  The targets are the caller's to mix the same way.  layer -2
+ * turns mixing off. */
+int cnn_net_set_mixup(cnn_net *net, int layer, float lambda, const int *perm);
+
+/* Transfer learning: copy the parameters of the first `layers` layers
+ * (-1: as many as match, from the first) of src; returns how many layers
+ * were copied, or CNN_ERR when an asked-for layer does not match. */
+int cnn_net_copy_params(cnn_net *dst, const cnn_net *src, int layers);
+/* Leave the first `layers` layers' parameters alone in updates. */
+void cnn_net_freeze(cnn_net *net, int layers);
+
+/* A model file (a tensor stream: the cfg, then the weights; see
+ * cnn-model(5)), written atomically.  extra tensors (may be NULL) join the
+ * first record; with_state adds the optimizer's moments and the random
+ * state, so that training can resume exactly. */
+int cnn_net_save(cnn_net *net, const char *path, const cnn_record *extra, int with_state);
+/* Load a model file; *extra (if not NULL) receives its first record. */
+cnn_net *cnn_net_load(const char *path, int batch, cnn_record **extra);
+
+/* Numeric gradient checking.  cnn_gradcheck compares grad[i] (every
+ * stride-th i) with the central difference (L(v+h) - L(v-h)) / 2h of loss()
+ * as |a - b| / max(1, |a| + |b|), accepting either one-sided difference
+ * where the step crosses a kink; it returns the worst disagreement. */
+double cnn_gradcheck(float *v, const float *grad, long n, long stride,
+		     double (*loss)(void *ctx), void *ctx, double h);
+/* The same for every trained parameter of a network on examples x and
+ * targets t (about `sample` entries per parameter, 0 for all), reporting
+ * each parameter tensor's worst; returns the worst overall, -1 on failure. */
+typedef void (*cnn_gradcheck_report)(void *ctx, int layer, const char *type,
+				     const char *param, double err);
+double cnn_net_gradcheck(cnn_net *net, const float *x, const float *t, int n, long sample,
+			 double h, cnn_gradcheck_report report, void *ctx);
 
 /* Per layer facts for summaries. */
 typedef struct cnn_layer_info {
@@ -656,6 +697,28 @@ void cnn_net_layer_info(const cnn_net *net, int i, cnn_layer_info *info);
 typedef int (*cnn_param_visit)(void *ctx, const char *name, float *values,
 			       int ndim, const int64_t *dim, int trained);
 int cnn_net_visit_params(cnn_net *net, cnn_param_visit visit, void *ctx);
+
+/* -------------------------------------------------------------- examples */
+
+/* A network input (x, inputs values) and its targets (t, targets values)
+ * from a record's image and label: u8 images become 0..1, other dtypes are
+ * taken as they are; an integer label k becomes the one-hot vector of
+ * class k, a vector label is taken as the targets (soft labels).  t may be
+ * NULL when there is no label to read. */
+int cnn_example(const cnn_tensor *image, const cnn_tensor *label, long inputs,
+		long targets, float *x, float *t);
+
+/* Examples kept for many epochs: in memory up to memory_limit bytes, then
+ * in an unlinked temporary file in $TMPDIR.  u8 keeps u8 images as bytes. */
+typedef struct cnn_dataset cnn_dataset;
+cnn_dataset *cnn_dataset_new(long inputs, long targets, int u8, uint64_t memory_limit);
+int cnn_dataset_add(cnn_dataset *ds, const cnn_tensor *image, const cnn_tensor *label);
+/* Done adding: make the examples readable by cnn_dataset_batch(). */
+int cnn_dataset_seal(cnn_dataset *ds);
+int64_t cnn_dataset_count(const cnn_dataset *ds);
+/* Examples idx[0..n) into x (n x inputs) and, unless NULL, t (n x targets). */
+void cnn_dataset_batch(const cnn_dataset *ds, const int64_t *idx, int n, float *x, float *t);
+void cnn_dataset_free(cnn_dataset *ds);
 
 /* -------------------------------------------------------------- threads */
 

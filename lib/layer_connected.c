@@ -48,7 +48,7 @@ static void init(cnn_layer *l, cnn_rng *rng)
 	float std = sqrtf(2.0f / l->inputs), lim = sqrtf(6.0f / (l->inputs + l->outputs));
 
 	for (long i = 0; i < st->weight->count; i++)
-		st->weight->value[i] = rect ? std * cnn_rng_normal(rng)
+		st->weight->value[i] = rect ? std * (float)cnn_rng_normal01(rng)
 					    : lim * (2 * (float)cnn_rng_uniform(rng) - 1);
 }
 

@@ -7,6 +7,7 @@
  * maps its output back to its input, so both layers describe that one
  * convolution and swap the roles of forward and backward.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -120,7 +121,7 @@ static void init(cnn_layer *l, cnn_rng *rng)
 	float std = sqrtf(2.0f / fan_in), lim = sqrtf(6.0f / (fan_in + fan_out));
 
 	for (long i = 0; i < w->count; i++)
-		w->value[i] = rect ? std * cnn_rng_normal(rng)
+		w->value[i] = rect ? std * (float)cnn_rng_normal01(rng)
 				   : lim * (2 * (float)cnn_rng_uniform(rng) - 1);
 }
 

@@ -182,6 +182,7 @@ cnn_net *cnn_net_new(cnn_cfg *cfg, int batch, uint64_t seed)
 		return NULL;
 	}
 	net->cfg = cfg;
+	net->mix_layer = -2;
 	cnn_rng_seed(&net->rng, seed);
 	if (parse_net_section(net, cnn_cfg_section_at(cfg, 0)))
 		goto fail;
@@ -237,6 +238,9 @@ void cnn_net_free(cnn_net *net)
 	free(net->layer);
 	free(net->input);
 	free(net->truth);
+	free(net->mix_perm);
+	free(net->mix_out);
+	free(net->mix_delta);
 	cnn_cfg_free(net->cfg);
 	free(net);
 }
@@ -273,25 +277,97 @@ int64_t cnn_net_step(const cnn_net *net)
 	return net->step;
 }
 
+/* The values examples n see after mixing: lambda v_i + (1 - lambda) v_perm[i]. */
+static void mix(const cnn_net *net, const float *v, float *out, long size)
+{
+	float a = net->mix_lambda, b = 1 - a;
+
+	for (int i = 0; i < net->n; i++)
+		for (long j = 0; j < size; j++)
+			out[i * size + j] = a * v[i * size + j] + b * v[net->mix_perm[i] * size + j];
+}
+
+/* The reverse: the gradient of the values before mixing, added to grad. */
+static void unmix(const cnn_net *net, const float *d, float *grad, long size)
+{
+	float a = net->mix_lambda, b = 1 - a;
+
+	for (int i = 0; i < net->n; i++)
+		for (long j = 0; j < size; j++) {
+			grad[i * size + j] += a * d[i * size + j];
+			grad[net->mix_perm[i] * size + j] += b * d[i * size + j];
+		}
+}
+
+int cnn_net_set_mixup(cnn_net *net, int layer, float lambda, const int *perm)
+{
+	long most = (long)net->c * net->h * net->w;
+
+	if (layer < -1) {
+		net->mix_layer = -2;
+		return CNN_OK;
+	}
+	if (layer >= net->nlayers - 1)
+		return cnn_error("mixup after layer %d of %d", layer, net->nlayers);
+	for (int i = 0; i < net->nlayers; i++)
+		most = net->layer[i].outputs > most ? net->layer[i].outputs : most;
+	if (!net->mix_perm) {
+		net->mix_perm = malloc(sizeof *net->mix_perm * net->batch);
+		net->mix_out = malloc(sizeof *net->mix_out * net->batch * most);
+		net->mix_delta = malloc(sizeof *net->mix_delta * net->batch * most);
+		if (!net->mix_perm || !net->mix_out || !net->mix_delta)
+			return cnn_error("out of memory for mixup");
+	}
+	memcpy(net->mix_perm, perm, sizeof *perm * net->batch);
+	net->mix_layer = layer;
+	net->mix_lambda = lambda;
+	return CNN_OK;
+}
+
+/* Point the layer after the mixing point at the mixed copy, or back. */
+static void mix_redirect(cnn_net *net, int on)
+{
+	cnn_layer *next = &net->layer[net->mix_layer + 1];
+	cnn_layer *prev = net->mix_layer >= 0 ? &net->layer[net->mix_layer] : NULL;
+
+	next->input = on ? net->mix_out : prev ? prev->output : net->input;
+	next->input_delta = !prev ? NULL : on ? net->mix_delta : prev->delta;
+}
+
 static int run_forward(cnn_net *net, const float *x, int n, int train)
 {
+	int mixing = train && net->mix_layer >= -1;
+
 	if (n < 1 || n > net->batch)
 		return cnn_error("a batch of %d examples (this network takes 1 to %d)", n,
 				 net->batch);
 	memcpy(net->input, x, sizeof *x * (size_t)n * net->c * net->h * net->w);
 	net->n = n;
 	net->train = train;
+	if (mixing)
+		mix_redirect(net, 1);
+	if (mixing && net->mix_layer == -1)
+		mix(net, net->input, net->mix_out, (long)net->c * net->h * net->w);
 	for (int i = 0; i < net->nlayers; i++) {
 		cnn_layer *l = &net->layer[i];
 		if (l->type->forward(l, net))
 			return cnn_error_context("layer %d [%s]", i, l->type->name);
+		if (mixing && i == net->mix_layer)
+			mix(net, l->output, net->mix_out, l->outputs);
 	}
+	if (mixing)
+		mix_redirect(net, 0);
 	return CNN_OK;
 }
 
 const float *cnn_net_forward(cnn_net *net, const float *x, int n, int train)
 {
 	return run_forward(net, x, n, train) ? NULL : net->layer[net->nlayers - 1].output;
+}
+
+const float *cnn_net_output(const cnn_net *net)
+{
+	return net->layer[net->nlayers - 1].output;
 }
 
 int cnn_net_gradients(cnn_net *net, const float *x, const float *truth, int n,
@@ -302,8 +378,15 @@ int cnn_net_gradients(cnn_net *net, const float *x, const float *truth, int n,
 	if (!last->type->loss)
 		return cnn_error("the last layer [%s] is not a loss (softmax, cost or logistic)",
 				 last->type->name);
+	int mixing = net->mix_layer >= -1;
+
 	if (run_forward(net, x, n, 1))
 		return CNN_ERR;
+	/* run_forward put the pointers back; backward needs the mixed ones. */
+	if (mixing)
+		mix_redirect(net, 1);
+	if (mixing && net->mix_layer >= 0)
+		memset(net->mix_delta, 0, sizeof(float) * n * net->layer[net->mix_layer].outputs);
 	for (int i = 0; i < net->nlayers; i++) {
 		cnn_layer *l = &net->layer[i];
 		memset(l->delta, 0, sizeof *l->delta * (size_t)n * l->outputs);
@@ -316,10 +399,45 @@ int cnn_net_gradients(cnn_net *net, const float *x, const float *truth, int n,
 		return CNN_ERR;
 	for (int i = net->nlayers - 1; i >= 0; i--) {
 		cnn_layer *l = &net->layer[i];
+		if (mixing && i == net->mix_layer && i >= 0)
+			unmix(net, net->mix_delta, l->delta, l->outputs);
 		if (l->type->backward(l, net))
 			return cnn_error_context("layer %d [%s] backward", i, l->type->name);
 	}
+	if (mixing)
+		mix_redirect(net, 0);
 	return CNN_OK;
+}
+
+int cnn_net_copy_params(cnn_net *dst, const cnn_net *src, int layers)
+{
+	int n = layers >= 0 ? layers : dst->nlayers;
+
+	for (int i = 0; i < n; i++) {
+		cnn_layer *d = &dst->layer[i];
+		const cnn_layer *s = i < src->nlayers ? &src->layer[i] : NULL;
+		int same = s && s->type == d->type && s->nparam == d->nparam;
+		for (int p = 0; same && p < d->nparam; p++)
+			same = d->param[p].ndim == s->param[p].ndim &&
+			       !memcmp(d->param[p].dim, s->param[p].dim,
+				       sizeof(int64_t) * d->param[p].ndim);
+		if (!same) {
+			if (layers >= 0)
+				return cnn_error("layer %d [%s] does not match the source's layer "
+						 "(%s)", i, d->type->name, s ? s->type->name : "none");
+			return i;
+		}
+		for (int p = 0; p < d->nparam; p++)
+			memcpy(d->param[p].value, s->param[p].value,
+			       sizeof(float) * d->param[p].count);
+	}
+	return n;
+}
+
+void cnn_net_freeze(cnn_net *net, int layers)
+{
+	for (int i = 0; i < net->nlayers; i++)
+		net->layer[i].frozen = i < layers;
 }
 
 int cnn_net_layers(const cnn_net *net)
@@ -351,12 +469,4 @@ int cnn_net_visit_params(cnn_net *net, cnn_param_visit visit, void *ctx)
 		}
 	}
 	return CNN_OK;
-}
-
-float cnn_rng_normal(cnn_rng *rng)
-{
-	/* Box-Muller; one of the pair is enough here. */
-	double u = 1 - cnn_rng_uniform(rng), v = cnn_rng_uniform(rng);
-
-	return (float)(sqrt(-2 * log(u)) * cos(2 * M_PI * v));
 }

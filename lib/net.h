@@ -95,6 +95,13 @@ struct cnn_net {
 	cnn_train_params hp;
 	int64_t step;            /* batches trained */
 	int64_t seen;            /* examples trained */
+	/* Mixup of the next training pass: after layer mix_layer (-1: the
+	 * input), the next layer reads mix_out = lambda out + (1 - lambda)
+	 * out[perm]; off when mix_layer < -1. */
+	int mix_layer;
+	float mix_lambda;
+	int *mix_perm;
+	float *mix_out, *mix_delta;
 };
 
 /* Helpers for layer files. */
@@ -104,6 +111,5 @@ cnn_param *cnn_layer_add_param(cnn_layer *l, const char *name, int trained,
 /* The layer's input as seen from layer index i, by cfg's relative or
  * absolute numbering ("-1" is the previous layer). */
 cnn_layer *cnn_net_layer_ref(cnn_net *net, int from, int i);
-float cnn_rng_normal(cnn_rng *rng);
 
 #endif

@@ -2,6 +2,8 @@
  * random.c - a small, fast, seedable generator (xoshiro256**, by Blackman
  * and Vigna), so that shuffles and augmentations repeat exactly.
  */
+#include <math.h>
+
 #include "cnn.h"
 
 static uint64_t splitmix64(uint64_t *x)
@@ -53,4 +55,39 @@ uint64_t cnn_rng_below(cnn_rng *r, uint64_t n)
 		x = cnn_rng_next(r);
 	while (x >= limit);
 	return x % n;
+}
+
+double cnn_rng_normal01(cnn_rng *r)
+{
+	/* Box-Muller; one of the pair is enough. */
+	double u = 1 - cnn_rng_uniform(r), v = cnn_rng_uniform(r);
+
+	return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+}
+
+/* Marsaglia and Tsang's method; shapes below 1 borrow from shape + 1. */
+double cnn_rng_gamma(cnn_rng *r, double shape)
+{
+	double d, c;
+
+	if (shape < 1)
+		return cnn_rng_gamma(r, shape + 1) * pow(1 - cnn_rng_uniform(r), 1 / shape);
+	d = shape - 1.0 / 3;
+	c = 1 / sqrt(9 * d);
+	for (;;) {
+		double x = cnn_rng_normal01(r), v = 1 + c * x, u;
+		if (v <= 0)
+			continue;
+		v = v * v * v;
+		u = 1 - cnn_rng_uniform(r);
+		if (log(u) < 0.5 * x * x + d - d * v + d * log(v))
+			return d * v;
+	}
+}
+
+double cnn_rng_beta(cnn_rng *r, double a, double b)
+{
+	double x = cnn_rng_gamma(r, a), y = cnn_rng_gamma(r, b);
+
+	return x + y > 0 ? x / (x + y) : 0.5;
 }

@@ -6,7 +6,6 @@
 #include <string.h>
 
 #include "cnn.h"
-#include "gradcheck.h"
 #include "tap.h"
 
 static float *randoms(long n, cnn_rng *rng)
@@ -60,9 +59,9 @@ static void check_conv(cnn_conv cv, const char *what)
 	float *dx = calloc(c.xn, sizeof *dx), *dw = calloc(c.wn, sizeof *dw),
 	      *db = calloc(cv.k, sizeof *db);
 	int ok = cnn_conv_backward(&c.cv, c.x, c.w, c.r, dx, dw, db) == CNN_OK;
-	double ex = gradcheck(c.x, dx, c.xn, conv_loss, &c);
-	double ew = gradcheck(c.w, dw, c.wn, conv_loss, &c);
-	double eb = gradcheck(c.b, db, cv.k, conv_loss, &c);
+	double ex = cnn_gradcheck(c.x, dx, c.xn, 1, conv_loss, &c, 1e-2);
+	double ew = cnn_gradcheck(c.w, dw, c.wn, 1, conv_loss, &c, 1e-2);
+	double eb = cnn_gradcheck(c.b, db, cv.k, 1, conv_loss, &c, 1e-2);
 	tap_ok(ok && ex < 1e-3 && ew < 1e-3 && eb < 1e-3,
 	       "conv gradient %s: dx %.1e dw %.1e db %.1e", what, ex, ew, eb);
 	free(c.x), free(c.w), free(c.b), free(c.r), free(c.y), free(dx), free(dw), free(db);
@@ -109,7 +108,7 @@ static void check_pool(cnn_pool p, const char *what)
 	c.y = malloc(sizeof *c.y * c.yn);
 	float *dx = calloc(c.xn, sizeof *dx);
 	int ok = cnn_pool_backward(&c.p, c.x, c.r, dx) == CNN_OK;
-	double ex = gradcheck(c.x, dx, c.xn, pool_loss, &c);
+	double ex = cnn_gradcheck(c.x, dx, c.xn, 1, pool_loss, &c, 1e-2);
 	tap_ok(ok && ex < 1e-3, "pool gradient %s: dx %.1e", what, ex);
 	free(c.x), free(c.r), free(c.y), free(dx);
 }
