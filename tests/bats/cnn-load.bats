@@ -139,3 +139,10 @@ load helper
 	run bash -c "printf '# a comment\n1 2\n1 x\n' | cnn-load --text - > /dev/null"
 	assert_error cnn-load '<stdin>: line 3: not a number'
 }
+
+@test "Fashion-MNIST training set: 60000 records" {
+	run bash -c "cnn-load $FASHION/train-images-idx3-ubyte.gz $FASHION/train-labels-idx1-ubyte.gz | cnn-info"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "60000 records" ]
+	[[ "${lines[2]}" =~ label\ +i32\ +scalar\ +min\ 0\ max\ 9 ]]
+}
