@@ -357,7 +357,7 @@ cnn_tensor *cnn_boxes_new(const char *name, int64_t n);
  * valid class and, unless truth, a finite score (NaN is refused).  Messages
  * name the tensor and the box, counted from 1:
  *   tensor "boxes" is f32 5x4, want N x 6
- *   tensor "boxes" box 3: score is nan */
+ *   tensor "boxes": box 3: score is nan */
 int cnn_boxes_check(const cnn_tensor *t, int truth);
 
 /* Overlap of two boxes a and b (their first 4 floats), computed in float32
@@ -522,7 +522,9 @@ const char *cnn_box_header(cnn_box_format fmt);
 /* Drawing on u8 C x H x W images of 1 or 3 channels (a gray image gets a
  * colour's luma); everything is clipped to the image.  Colours are RGB. */
 
-/* A colour of its own for each class: hues spread by the golden ratio. */
+/* A colour for each class: hues spread by the golden ratio, saturation and
+ * brightness in a cycle of 3; the first 20 classes are far apart, later
+ * ones may come close to an earlier one. */
 void cnn_class_color(int cls, uint8_t rgb[3]);
 /* A rectangle of pixels x..x+w-1, y..y+h-1, filled. */
 int cnn_draw_fill(cnn_tensor *img, int64_t x, int64_t y, int64_t w, int64_t h,
@@ -668,7 +670,8 @@ cnn_net *cnn_net_load(const char *path, int batch, cnn_record **extra);
 /* Numeric gradient checking.  cnn_gradcheck compares grad[i] (every
  * stride-th i) with the central difference (L(v+h) - L(v-h)) / 2h of loss()
  * as |a - b| / max(1, |a| + |b|), accepting either one-sided difference
- * where the step crosses a kink; it returns the worst disagreement. */
+ * where the step crosses a kink, and trying h / 10 where h disagrees; it
+ * returns the worst disagreement. */
 double cnn_gradcheck(float *v, const float *grad, long n, long stride,
 		     double (*loss)(void *ctx), void *ctx, double h);
 /* The same for every trained parameter of a network on examples x and

@@ -15,27 +15,42 @@ static double disagreement(double a, double b)
 	return fabs(a - b) / fmax(1, fabs(a) + fabs(b));
 }
 
+/* The disagreement of the analytic a with the differences at step h. */
+static double check_one(float *v, double a, double mid, double (*loss)(void *ctx),
+			void *ctx, double h)
+{
+	float keep = *v;
+	double up, down, right, left, err;
+
+	*v = (float)(keep + h);
+	up = loss(ctx);
+	*v = (float)(keep - h);
+	down = loss(ctx);
+	*v = keep;
+	right = (up - mid) / h;
+	left = (mid - down) / h;
+	err = disagreement((up - down) / (2 * h), a);
+	/* One-sided differences that disagree mean the step crossed a kink (a
+	 * max changed hands, a ReLU switched): there the analytic value must
+	 * match one side. */
+	if (disagreement(right, left) > 1e-3)
+		err = fmin(err, fmin(disagreement(right, a), disagreement(left, a)));
+	return err != err ? INFINITY : err;
+}
+
 double cnn_gradcheck(float *v, const float *grad, long n, long stride,
 		     double (*loss)(void *ctx), void *ctx, double h)
 {
 	double worst = 0, mid = loss(ctx);
 
 	for (long i = 0; i < n; i += stride) {
-		float keep = v[i];
-		v[i] = (float)(keep + h);
-		double up = loss(ctx);
-		v[i] = (float)(keep - h);
-		double down = loss(ctx);
-		v[i] = keep;
-		double a = grad[i], right = (up - mid) / h, left = (mid - down) / h;
-		double err = disagreement((up - down) / (2 * h), a);
-		/* One-sided differences that disagree mean the step crossed a
-		 * kink (a max changed hands, a ReLU switched): there the analytic
-		 * value must match one side. */
-		if (disagreement(right, left) > 1e-3)
-			err = fmin(err, fmin(disagreement(right, a), disagreement(left, a)));
-		if (err > worst || err != err)
-			worst = err != err ? INFINITY : err;
+		double err = check_one(&v[i], grad[i], mid, loss, ctx, h);
+		/* A parameter that moves many units (a bias under ReLUs and
+		 * pooling) can cross kinks on both sides; a tenth of the step
+		 * crosses fewer, at the price of more rounding noise. */
+		if (err > 1e-3)
+			err = fmin(err, check_one(&v[i], grad[i], mid, loss, ctx, h / 10));
+		worst = err > worst ? err : worst;
 	}
 	return worst;
 }

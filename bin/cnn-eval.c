@@ -1,0 +1,165 @@
+/*
+ * cnn-eval - score a classifier's predictions against the labels: accuracy,
+ * top-5, the confusion matrix, precision and recall per class.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool.h"
+
+static const char help[] =
+	"Usage: cnn-eval [OPTION]... [FILE]...\n"
+	"Compare the \"prediction\" (or the most probable of \"probabilities\") of every\n"
+	"record of the stream in FILEs (or standard input) with its \"label\", and\n"
+	"print accuracy, top-5 accuracy (from \"probabilities\"), the confusion\n"
+	"matrix and per-class precision, recall and F1.\n\n"
+	"  -n, --names FILE   class names, one per line\n"
+	"  -k, --top K        the top-K accuracy to report besides top-1 (default 5)\n"
+	"  -q, --quiet        only the summary lines\n"
+	TOOL_COMMON_HELP;
+
+static char **names;
+static int nnames;
+
+static void read_names(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+
+	if (!f)
+		die("%s: %s", path, strerror(errno));
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\r\n")] = 0;
+		names = realloc(names, (nnames + 1) * sizeof *names);
+		if (!names || !(names[nnames++] = strdup(line)))
+			die("out of memory");
+	}
+	fclose(f);
+}
+
+static const char *name(int k, char *buf, size_t size)
+{
+	if (k < nnames)
+		return names[k];
+	snprintf(buf, size, "%d", k);
+	return buf;
+}
+
+/* A record's true class, predicted class and whether the truth is among
+ * the top k of the probabilities (-1 without them). */
+static void judge(const tool_input *in, const cnn_record *rec, int topk, int *truth,
+		  int *pred, int *in_top)
+{
+	const cnn_tensor *label = cnn_record_get(rec, "label");
+	const cnn_tensor *probs = cnn_record_get(rec, "probabilities");
+	const cnn_tensor *p = cnn_record_get(rec, "prediction");
+
+	if (!label || cnn_tensor_count(label) != 1)
+		die_record(in, "no scalar tensor \"label\"");
+	if (!p && !probs)
+		die_record(in, "no \"prediction\" or \"probabilities\" (run cnn-predict first)");
+	*truth = (int)cnn_tensor_get(label, 0);
+	*in_top = -1;
+	if (probs) {
+		int64_t n = cnn_tensor_count(probs), better = 0, best = 0;
+		if (*truth < 0 || *truth >= n)
+			die_record(in, "label %d is not one of the %lld classes", *truth, (long long)n);
+		for (int64_t j = 0; j < n; j++) {
+			better += cnn_tensor_get(probs, j) > cnn_tensor_get(probs, *truth);
+			if (cnn_tensor_get(probs, j) > cnn_tensor_get(probs, best))
+				best = j;
+		}
+		*in_top = better < topk;
+		*pred = (int)best;
+	}
+	if (p)
+		*pred = (int)cnn_tensor_get(p, 0);
+	if (*truth < 0 || *pred < 0)
+		die_record(in, "negative class");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"names", required_argument, 0, 'n'},
+		{"top", required_argument, 0, 'k'},
+		{"quiet", no_argument, 0, 'q'},
+		TOOL_COMMON_OPTIONS, {0, 0, 0, 0}};
+	int topk = 5, quiet = 0, c, classes = 0;
+	int64_t *confusion = NULL, correct = 0, top = 0, with_probs = 0;
+	cnn_record *rec;
+	tool_input in;
+	char b1[32], b2[32];
+
+	tool_init("cnn-eval");
+	while ((c = getopt_long(argc, argv, "n:k:qhV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n': read_names(optarg); break;
+		case 'k': topk = (int)tool_long("--top", optarg, 1, 1 << 20); break;
+		case 'q': quiet = 1; break;
+		case 'h': tool_help(help);
+		case 'V': tool_version();
+		default: usage_error(NULL);
+		}
+	}
+	tool_input_init(&in, argc - optind, argv + optind);
+	if (!(rec = cnn_record_new()))
+		die_lib();
+	while (tool_read(&in, rec, 0)) {
+		int truth, pred = 0, in_top, need;
+		judge(&in, rec, topk, &truth, &pred, &in_top);
+		need = (truth > pred ? truth : pred) + 1;
+		if (need > 1 << 16)
+			die_record(&in, "class %d: too many classes", need - 1);
+		if (need > classes) {
+			/* Grow the square matrix, keeping what it counted. */
+			int64_t *grown = calloc((size_t)need * need, sizeof *grown);
+			if (!grown)
+				die("out of memory");
+			for (int i = 0; i < classes; i++)
+				memcpy(grown + (size_t)i * need, confusion + (size_t)i * classes,
+				       sizeof *grown * classes);
+			free(confusion);
+			confusion = grown;
+			classes = need;
+		}
+		confusion[(size_t)truth * classes + pred]++;
+		correct += truth == pred;
+		if (in_top >= 0) {
+			with_probs++;
+			top += in_top;
+		}
+	}
+	printf("records %lld\n", (long long)in.records);
+	printf("accuracy %.4f (%lld of %lld)\n", (double)correct / in.records,
+	       (long long)correct, (long long)in.records);
+	if (with_probs)
+		printf("top-%d %.4f\n", topk, (double)top / with_probs);
+	if (!quiet) {
+		printf("\n%-12s %9s %9s %9s %8s\n", "class", "precision", "recall", "f1", "support");
+		for (int k = 0; k < classes; k++) {
+			int64_t tp = confusion[(size_t)k * classes + k], predicted = 0, actual = 0;
+			for (int j = 0; j < classes; j++) {
+				predicted += confusion[(size_t)j * classes + k];
+				actual += confusion[(size_t)k * classes + j];
+			}
+			double p = predicted ? (double)tp / predicted : 0, r = actual ? (double)tp / actual : 0;
+			printf("%-12s %9.4f %9.4f %9.4f %8lld\n", name(k, b1, sizeof b1), p, r,
+			       p + r > 0 ? 2 * p * r / (p + r) : 0, (long long)actual);
+		}
+		printf("\nconfusion (rows: true class, columns: predicted)\n%-12s", "");
+		for (int j = 0; j < classes; j++)
+			printf(" %6.6s", name(j, b2, sizeof b2));
+		putchar('\n');
+		for (int k = 0; k < classes; k++) {
+			printf("%-12s", name(k, b1, sizeof b1));
+			for (int j = 0; j < classes; j++)
+				printf(" %6lld", (long long)confusion[(size_t)k * classes + j]);
+			putchar('\n');
+		}
+	}
+	free(confusion);
+	cnn_record_free(rec);
+	return fflush(stdout) ? 1 : 0;
+}

@@ -1,0 +1,64 @@
+load helper
+
+LENET="$BATS_TEST_DIRNAME/../../examples/zoo/lenet5.cfg"
+
+setup_file() {
+	export PATH="${CNN_BIN:-$BATS_TEST_DIRNAME/../../build}:$PATH"
+	D=/usr/share/datasets/fashion-mnist
+	export TEST="$BATS_FILE_TMPDIR/test.cnn" MODEL="$BATS_FILE_TMPDIR/m.cnnm"
+	cnn-load $D/t10k-images-idx3-ubyte.gz $D/t10k-labels-idx1-ubyte.gz | cnn-head -n 300 > "$TEST"
+	cnn-train -m "$LENET" -o "$MODEL" -e 2 "$TEST" > /dev/null
+}
+
+@test "predictions join each record" {
+	run bash -c "cnn-predict -m '$MODEL' '$TEST' | cnn-head -n 1 | cnn-info -r"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^1:\ image=u8\ 1x28x28\ label=i32\ scalar\([0-9]\)\ probabilities=f32\ 10\ prediction=i32\ scalar\([0-9]\)$ ]]
+}
+
+@test "text output with names and top-k" {
+	run bash -c "cnn-predict -m '$MODEL' -t -k 3 -n '$BATS_TEST_DIRNAME/../../examples/zoo/fashion-mnist.names' '$TEST' | head -2"
+	[ "$status" -eq 0 ]
+	pattern='^1 [A-Za-z/ -]+ [01]\.[0-9]+ [A-Za-z/ -]+ [01]\.[0-9]+'
+	[[ "${lines[0]}" =~ $pattern ]]
+}
+
+@test "an ensemble of the same model twice gives the same predictions" {
+	a=$(cnn-predict -m "$MODEL" -t "$TEST" | md5sum)
+	b=$(cnn-predict -m "$MODEL" -m "$MODEL" -t "$TEST" | cut -d' ' -f1,2 | md5sum)
+	c=$(cnn-predict -m "$MODEL" -t "$TEST" | cut -d' ' -f1,2 | md5sum)
+	[ "$b" = "$c" ]
+}
+
+@test "multi-crop with --resize, and a photo resized to the model" {
+	run bash -c "cnn-predict -m '$MODEL' -r -c 10 -t '$TEST' | wc -l"
+	[ "$output" = "300" ]
+	run bash -c "cnn-load $SKIMAGE/camera.png | cnn-predict -m '$MODEL' -r -t"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^1\ [0-9]\ [01]\.[0-9]+$ ]]
+}
+
+@test "bad input" {
+	run bash -c "cnn-load $SKIMAGE/camera.png | cnn-predict -m '$MODEL' > /dev/null"
+	assert_error cnn-predict 'record 1: tensor "image" is u8 1x512x512, the model takes 1x28x28 \(--resize converts\)'
+	run cnn-predict -m "$TMP/none.cnnm"
+	assert_error cnn-predict 'none.cnnm: No such file'
+	run cnn-predict -m "$TEST"
+	assert_error cnn-predict 'not a model file'
+	run cnn-predict
+	[ "$status" -eq 2 ]
+	run cnn-predict -m "$MODEL" -c 3
+	[ "$status" -eq 2 ]
+}
+
+@test "cnn-eval: accuracy, top-5, confusion; bad input" {
+	run bash -c "cnn-predict -m '$MODEL' '$TEST' | cnn-eval"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "records 300" ]
+	[[ "${lines[1]}" =~ ^accuracy\ 0\.[0-9]+\ \([0-9]+\ of\ 300\)$ ]]
+	[[ "$output" == *"confusion (rows: true class, columns: predicted)"* ]]
+	run bash -c "cnn-eval < '$TEST'"
+	assert_error cnn-eval 'record 1: no "prediction" or "probabilities" \(run cnn-predict first\)'
+	run cnn-eval --bogus
+	[ "$status" -eq 2 ]
+}
