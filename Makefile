@@ -3,7 +3,8 @@
 #   make            build the library and the programs into build/
 #   make check      install missing dependencies, build, run every test
 #   make check SANITIZE=1   the same under AddressSanitizer + UBSan (build-san/)
-#   make demo       edge-detect a real photo from Debian's python3-skimage
+#   make demo       train LeNet-5 on Fashion-MNIST (Debian's dataset), and
+#                   edge-detect a real photo from Debian's python3-skimage
 #   make bench      speed against PyTorch (not part of check)
 #   make install PREFIX=/usr/local DESTDIR=
 
@@ -93,6 +94,7 @@ demo: deps
 	@scripts/deps demo
 	$(MAKE) all
 	$(MAKE) -C examples/edges BUILD=$(abspath $(B))
+	$(MAKE) -C examples/fashion-mnist BUILD=$(abspath $(B))
 
 bench: deps
 	@scripts/deps bench
