@@ -124,7 +124,7 @@ static void note_class(const char *name)
 
 static void sort_classes(void)
 {
-	if (!class_list_given)
+	if (!class_list_given && nclasses > 0)
 		qsort(class_names, nclasses, sizeof *class_names, compare_strings);
 }
 

@@ -5,6 +5,7 @@
 #include <math.h>
 
 #include "net.h"
+#include "simd/simd.h"
 
 const char *const cnn_activation_names[] = {
 	[ACT_LINEAR] = "linear", [ACT_RELU] = "relu", [ACT_LEAKY] = "leaky",
@@ -25,18 +26,43 @@ int cnn_activation_needs_pre(int act)
 	return act == ACT_SWISH;
 }
 
+/* Rectifiers over many values: vectorised, and split between the threads
+ * in whole vectors when there is enough to share. */
+enum { SHARE = 1 << 16, PIECE = 1024 };
+
+static void rect(float *y, long n, float slope)
+{
+	const struct cnn_simd_grad *sg = cnn_simd_grad();
+	long pieces = (n + PIECE - 1) / PIECE;
+	int nt = n < SHARE ? 1 : cnn_threads();
+
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+	for (long i = 0; i < pieces; i++)
+		sg->rect(y + i * PIECE, i == pieces - 1 ? n - i * PIECE : PIECE, slope);
+}
+
+static void rect_grad(const float *y, float *d, long n, float slope)
+{
+	const struct cnn_simd_grad *sg = cnn_simd_grad();
+	long pieces = (n + PIECE - 1) / PIECE;
+	int nt = n < SHARE ? 1 : cnn_threads();
+
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+	for (long i = 0; i < pieces; i++)
+		sg->rect_grad(y + i * PIECE, d + i * PIECE,
+			      i == pieces - 1 ? n - i * PIECE : PIECE, slope);
+}
+
 void cnn_activate(int act, float *y, float *pre, long n)
 {
 	switch (act) {
 	case ACT_LINEAR:
 		break;
 	case ACT_RELU:
-		for (long i = 0; i < n; i++)
-			y[i] = y[i] > 0 ? y[i] : 0;
+		rect(y, n, 0);
 		break;
 	case ACT_LEAKY:
-		for (long i = 0; i < n; i++)
-			y[i] = y[i] > 0 ? y[i] : LEAK * y[i];
+		rect(y, n, LEAK);
 		break;
 	case ACT_RELU6:
 		for (long i = 0; i < n; i++)
@@ -69,12 +95,10 @@ void cnn_activate_grad(int act, const float *y, const float *pre, float *delta, 
 	case ACT_LINEAR:
 		break;
 	case ACT_RELU:
-		for (long i = 0; i < n; i++)
-			delta[i] *= y[i] > 0;
+		rect_grad(y, delta, n, 0);
 		break;
 	case ACT_LEAKY:
-		for (long i = 0; i < n; i++)
-			delta[i] *= y[i] > 0 ? 1 : LEAK;
+		rect_grad(y, delta, n, LEAK);
 		break;
 	case ACT_RELU6:
 		for (long i = 0; i < n; i++)

@@ -570,7 +570,8 @@ typedef struct cnn_plot cnn_plot;
 cnn_plot *cnn_plot_new(int width, int height, const char *title,
 		       const char *xlabel, const char *ylabel);
 void cnn_plot_free(cnn_plot *p);
-/* Add a series of n points (copied); a NaN in xs or ys breaks the line. */
+/* Add a series of n points (copied; xs NULL: 0, 1, ..); a NaN in xs or ys
+ * breaks the line, and a point without neighbours shows as a dot. */
 int cnn_plot_series(cnn_plot *p, const char *name, const double *xs,
 		    const double *ys, int64_t n);
 /* Fix the ranges; NaN leaves a bound automatic (the data's, rounded out to
@@ -722,6 +723,36 @@ int64_t cnn_dataset_count(const cnn_dataset *ds);
 /* Examples idx[0..n) into x (n x inputs) and, unless NULL, t (n x targets). */
 void cnn_dataset_batch(const cnn_dataset *ds, const int64_t *idx, int n, float *x, float *t);
 void cnn_dataset_free(cnn_dataset *ds);
+
+/* ------------------------------------------------------ darknet weights */
+
+/* darknet's .weights files (see cnn-darknet(1)): int32 major, minor and
+ * revision, then `seen` (uint64 when major * 10 + minor >= 2, else int32),
+ * then each layer's parameters in cfg order, little-endian float32:
+ *   [convolutional], [deconvolutional]  bias, then with batch_normalize
+ *                                       scale, mean, variance; then weight
+ *   [connected]                         bias, weight, then with
+ *                                       batch_normalize scale, mean, variance
+ *   [batchnorm]                         scale, mean, variance (no shift)
+ * and nothing for layers without parameters.  The arrays have our layouts
+ * (a [connected] weight is outputs x inputs, as darknet's; a file whose
+ * major or minor is above 1000 holds it transposed, and is read so).
+ *
+ * Load into a network built from the cfg the file belongs to (path "-":
+ * standard input); net's seen (and step, seen / batch) come from the
+ * header.  A file that ends inside a layer, or goes on after the last one,
+ * is an error naming the layer. */
+int cnn_darknet_load(cnn_net *net, const char *path);
+
+/* Allow export to drop what darknet cannot hold: a [batchnorm] shift. */
+#define CNN_DARKNET_LOSSY 1
+
+/* Write a file darknet loads: major 0, minor 2, revision 0, seen as
+ * uint64; written to a temporary file renamed over path ("-": standard
+ * output).  A [batchnorm] layer whose shift is not 0 is an error unless
+ * flags has CNN_DARKNET_LOSSY; a layer type darknet has no weights for
+ * always is. */
+int cnn_darknet_save(cnn_net *net, const char *path, int flags);
 
 /* -------------------------------------------------------------- threads */
 

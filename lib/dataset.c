@@ -7,6 +7,7 @@
  * when a batch is filled, as PyTorch's ToTensor and darknet's loader do.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -169,14 +170,25 @@ int cnn_dataset_seal(cnn_dataset *ds)
 	return CNN_OK;
 }
 
+/* b / 255.0f for every byte: a table lookup instead of a division. */
+static float byte_value[256];
+static pthread_once_t byte_once = PTHREAD_ONCE_INIT;
+
+static void byte_init(void)
+{
+	for (int b = 0; b < 256; b++)
+		byte_value[b] = b / 255.0f;
+}
+
 void cnn_dataset_batch(const cnn_dataset *ds, const int64_t *idx, int n, float *x, float *t)
 {
+	pthread_once(&byte_once, byte_init);
 	for (int i = 0; i < n; i++) {
 		const unsigned char *e = ds->mem + (size_t)idx[i] * ds->entry;
 		float *xi = x + (long)i * ds->inputs;
 		if (ds->u8)
 			for (long j = 0; j < ds->inputs; j++)
-				xi[j] = e[j] / 255.0f;
+				xi[j] = byte_value[e[j]];
 		else
 			memcpy(xi, e, sizeof *xi * ds->inputs);
 		if (t)

@@ -6,13 +6,20 @@
 #include <stdlib.h>
 
 #include "net.h"
+#include "simd/simd.h"
+
+struct pool_state {
+	cnn_pool p;
+	int max2;	/* 2x2 max at stride 2 inside the input: our own kernel */
+};
 
 static int build_pool(cnn_layer *l, cnn_net *net, cnn_pool_op op, int size_h, int size_w,
 		      int stride, int padding, cnn_cfg_section *s)
 {
-	cnn_pool *p = calloc(1, sizeof *p);
+	struct pool_state *st = calloc(1, sizeof *st);
+	cnn_pool *p = &st->p;
 
-	if (!(l->state = p))
+	if (!(l->state = st))
 		return cnn_error("out of memory");
 	*p = (cnn_pool){.op = op, .n = net->batch, .c = l->c, .nd = 2, .in = {l->h, l->w},
 			.win = {size_h, size_w}, .stride = {stride, stride},
@@ -22,6 +29,8 @@ static int build_pool(cnn_layer *l, cnn_net *net, cnn_pool_op op, int size_h, in
 		return cnn_cfg_error(s, "input %dx%dx%d: %s", l->c, l->h, l->w, cnn_errmsg());
 	l->out_h = p->out[0];
 	l->out_w = p->out[1];
+	st->max2 = op == CNN_POOL_MAX && size_h == 2 && size_w == 2 && stride == 2 &&
+		   padding / 2 == 0 && 2 * l->out_h <= l->h && 2 * l->out_w <= l->w;
 	l->flops = (double)l->c * l->out_h * l->out_w * size_h * size_w;
 	l->rf += ((size_h > size_w ? size_h : size_w) - 1) * l->jump;
 	l->jump *= stride;
@@ -54,15 +63,26 @@ static int build_avg(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 
 static int forward(cnn_layer *l, cnn_net *net)
 {
-	cnn_pool p = *(cnn_pool *)l->state;
+	struct pool_state *st = l->state;
+	cnn_pool p = st->p;
 
 	p.n = net->n;
+	if (st->max2) {
+		const struct cnn_simd_grad *sg = cnn_simd_grad();
+		long planes = (long)net->n * l->c, xs = (long)l->h * l->w;
+		long ys = (long)l->out_h * l->out_w;
+		int nt = planes * xs < (1 << 16) ? 1 : cnn_threads();
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+		for (long i = 0; i < planes; i++)
+			sg->max2(l->output + i * ys, l->input + i * xs, l->w, l->out_h, l->out_w);
+		return CNN_OK;
+	}
 	return cnn_pool_forward(&p, l->input, l->output);
 }
 
 static int backward(cnn_layer *l, cnn_net *net)
 {
-	cnn_pool p = *(cnn_pool *)l->state;
+	cnn_pool p = ((struct pool_state *)l->state)->p;
 
 	p.n = net->n;
 	return l->input_delta ? cnn_pool_backward(&p, l->input, l->delta, l->input_delta)

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "net.h"
+#include "simd/simd.h"
 
 double cnn_net_learning_rate(const cnn_net *net)
 {
@@ -55,11 +56,7 @@ static void update(const cnn_train_params *hp, cnn_param *p, float lr, double t)
 	switch (hp->optimizer) {
 	case CNN_SGD:
 		/* PyTorch's form: v = momentum v + g; w -= lr v. */
-		for (long i = 0; i < p->count; i++) {
-			float g = grad[i] + decay * w[i];
-			p->m[i] = hp->momentum * p->m[i] + g;
-			w[i] -= lr * p->m[i];
-		}
+		cnn_simd_grad()->sgd(w, p->m, grad, p->count, lr, hp->momentum, decay);
 		break;
 	case CNN_RMSPROP:
 		for (long i = 0; i < p->count; i++) {

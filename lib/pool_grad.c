@@ -7,6 +7,7 @@
  * stride is smaller than the window, so gradients add up.
  */
 #include "cnn.h"
+#include "simd/simd.h"
 
 struct axis {
 	int in, win, stride, lo, hi, out;
@@ -39,8 +40,22 @@ int cnn_pool_backward(const cnn_pool *pool, const float *x, const float *dy, flo
 	}
 	xsize = (long)a[0].in * a[1].in * a[2].in;
 	ysize = (long)a[0].out * a[1].out * a[2].out;
+	int nt = (double)p.n * p.c * (xsize + ysize) < (1 << 16) ? 1 : cnn_threads();
 
-#pragma omp parallel for num_threads(cnn_threads()) schedule(static)
+	/* 2x2 windows at stride 2 that stay inside the input: vectorised. */
+	if (p.op == CNN_POOL_MAX && a[0].win == 1 && a[0].stride == 1 && a[0].lo == 0 &&
+	    a[1].win == 2 && a[1].stride == 2 && a[1].lo == 0 && 2 * a[1].out <= a[1].in &&
+	    a[2].win == 2 && a[2].stride == 2 && a[2].lo == 0 && 2 * a[2].out <= a[2].in) {
+		const struct cnn_simd_grad *sg = cnn_simd_grad();
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
+		for (long plane = 0; plane < (long)p.n * p.c * a[0].out; plane++)
+			sg->max2_grad(dx + plane * a[1].in * a[2].in, x + plane * a[1].in * a[2].in,
+				      dy + plane * a[1].out * a[2].out, a[2].in, a[1].out,
+				      a[2].out);
+		return CNN_OK;
+	}
+
+#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
 	for (long plane = 0; plane < (long)p.n * p.c; plane++) {
 		const float *xp = x + plane * xsize, *g = dy + plane * ysize;
 		float *dxp = dx + plane * xsize;

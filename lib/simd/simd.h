@@ -68,6 +68,44 @@ struct cnn_simd {
 
 extern const struct cnn_simd cnn_simd_avx512, cnn_simd_avx2, cnn_simd_generic;
 
+/* The kernels of the training passes (lib/simd/grad.c). */
+struct cnn_simd_grad {
+	int dot_mb, dot_nb;	/* the largest block of dot_acc */
+	/* For rows i < m (at most dot_mb) and columns j < n (at most dot_nb):
+	 * the vector acc + i * ldacc + j * vl += the sum over images q < images
+	 * and vectors v < nv of a[q] + i * lda + v * vl times
+	 * b[q] + boff[j] + v * vl (elementwise; the caller sums the lanes). */
+	void (*dot_acc)(int m, int n, float *acc, ptrdiff_t ldacc, int nv,
+			const float *const *a, ptrdiff_t lda, const float *const *b,
+			const ptrdiff_t *boff, int images);
+	/* One plane of 2x2 stride-2 max pooling, out_h x out_w from in_w wide
+	 * rows: y = the maximum of each window (NaN wins, as cnn_pool_forward);
+	 * and its gradient: dx += dy at the first maximum in scan order. */
+	void (*max2)(float *y, const float *x, int in_w, int out_h, int out_w);
+	void (*max2_grad)(float *dx, const float *x, const float *dy, int in_w,
+			  int out_h, int out_w);
+	/* y = y > 0 ? y : slope * y, and its derivative: d *= y > 0 ? 1 : slope. */
+	void (*rect)(float *y, long n, float slope);
+	void (*rect_grad)(const float *y, float *d, long n, float slope);
+	/* Momentum SGD over n parameters: grad += decay * w; m = momentum * m
+	 * + grad; w -= lr * m (grad itself is not written). */
+	void (*sgd)(float *w, float *m, const float *grad, long n, float lr, float momentum,
+		    float decay);
+	/* y += x over n floats. */
+	void (*add)(float *y, const float *x, long n);
+	/* One channel of the columns of a stride-1, undilated 2-D convolution
+	 * (row a * kw + b for tap (a, b), ld apart, out_h x out_w each) added
+	 * onto the padded plane qh x qw (qw <= vl, qw >= out_w + kw - 1). */
+	void (*col2im_s1)(float *plane, int qh, int qw, const float *col, ptrdiff_t ld,
+			  int kh, int kw, int out_h, int out_w);
+};
+
+extern const struct cnn_simd_grad cnn_simd_grad_avx512, cnn_simd_grad_avx2,
+	cnn_simd_grad_generic;
+
+/* The table of the same instruction set as cnn_simd(). */
+const struct cnn_simd_grad *cnn_simd_grad(void);
+
 /* The table for this processor, or the one named by cnn_simd_force(). */
 const struct cnn_simd *cnn_simd(void);
 /* Use the named table ("avx512", "avx2", "generic"), or with NULL the best

@@ -17,18 +17,24 @@
 #define VL 16
 #define GEMM_MR 8 /* 8 x 3 vectors: 24 accumulators of 32 registers */
 #define GEMM_NV 3
+#define DOT_MB 6 /* 6 x 4 dot-product accumulators, 6 + 1 operands */
+#define DOT_NB 4
 #define ISA(name) name##_avx512
 #define ISA_NAME "avx512"
 #elif defined(CNN_ISA_avx2)
 #define VL 8
 #define GEMM_MR 6 /* 6 x 2 vectors: 12 accumulators of 16 registers */
 #define GEMM_NV 2
+#define DOT_MB 3
+#define DOT_NB 4
 #define ISA(name) name##_avx2
 #define ISA_NAME "avx2"
 #elif defined(CNN_ISA_generic)
 #define VL 4
 #define GEMM_MR 6
 #define GEMM_NV 2
+#define DOT_MB 3
+#define DOT_NB 4
 #define ISA(name) name##_generic
 #define ISA_NAME "generic"
 #else

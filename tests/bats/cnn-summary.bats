@@ -1,0 +1,78 @@
+load helper
+
+ZOO="$BATS_TEST_DIRNAME/../../examples/zoo"
+
+@test "LeNet-5: per layer shape, parameters, multiply-adds, receptive field; then totals" {
+	run cnn-summary "$ZOO/lenet5.cfg"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 10 ]
+	[[ "${lines[0]}" == "layer  type"*"output CxHxW"*"parameters"*"multiply-adds"*"rf" ]]
+	[ "$(echo ${lines[1]})" = "0 convolutional 6x28x28 156 117,600 5" ]
+	[ "$(echo ${lines[3]})" = "2 convolutional 16x10x10 2,416 240,000 14" ]
+	[ "$(echo ${lines[5]})" = "4 connected 120x1x1 48,120 48,000 32" ]
+	[ "$(echo ${lines[8]})" = "7 softmax 10x1x1 0 0 32" ]
+	[ "${lines[9]}" = "$ZOO/lenet5.cfg: 61,706 parameters, 0.42 M multiply-adds, input 1x28x28" ]
+}
+
+@test "-q prints only the totals, one line per file" {
+	run cnn-summary -q "$ZOO/lenet5.cfg" "$ZOO/fashion_bn.cfg"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[1]}" == "$ZOO/fashion_bn.cfg: 468,138 parameters, 18.73 M multiply-adds, input 1x28x28" ]]
+}
+
+@test "--input HxW and CxHxW rebuild at another size; connected layers follow" {
+	run cnn-summary -q -i 32x32 "$ZOO/lenet5.cfg"
+	[ "$output" = "$ZOO/lenet5.cfg: 82,826 parameters, 0.59 M multiply-adds, input 1x32x32" ]
+	run cnn-summary -i 3x32x32 "$ZOO/lenet5.cfg"
+	[ "$(echo ${lines[1]})" = "0 convolutional 6x32x32 456 460,800 5" ]
+}
+
+@test "--input keeps the cfg's line numbers and adds keys [net] lacks" {
+	printf '[net]\nheight=8\nwidth=8\nchannels=1\n\n[maxpool]\nsize=2\n[yolo]\n' > "$TMP/a.cfg"
+	run cnn-summary -i 2x4x4 "$TMP/a.cfg"
+	assert_error cnn-summary "^cnn-summary: $TMP/a.cfg:8: unsupported section \[yolo\]$"
+	printf '[net]\n[maxpool]\nsize=2\nstride=2\n' > "$TMP/b.cfg"
+	run cnn-summary -q -i 3x6x4 "$TMP/b.cfg"
+	[ "$output" = "$TMP/b.cfg: 0 parameters, 0.00 M multiply-adds, input 3x6x4" ]
+}
+
+@test "a model file is summarised from the cfg it holds" {
+	cnn-load $FASHION/t10k-images-idx3-ubyte.gz $FASHION/t10k-labels-idx1-ubyte.gz |
+		cnn-head -n 64 | cnn-train -m "$ZOO/lenet5.cfg" -o "$TMP/m.cnnm" -e 1 > /dev/null
+	run cnn-summary -q "$TMP/m.cnnm"
+	[ "$output" = "$TMP/m.cnnm: 61,706 parameters, 0.42 M multiply-adds, input 1x28x28" ]
+	run cnn-summary -q -i 32x32 "$TMP/m.cnnm"
+	[[ "$output" == *": 82,826 parameters, "* ]]
+}
+
+@test "a file that fails is reported in one line; the others are still summarised" {
+	printf '[net]\nchannels=1\nheight=8\nwidth=8\n\n[convolutional]\nfilters=2\n\n[yolo]\nmask=0\n' > "$TMP/y.cfg"
+	run cnn-summary -q "$TMP/y.cfg"
+	assert_error cnn-summary "^cnn-summary: $TMP/y.cfg:9: unsupported section \[yolo\]$"
+	run cnn-summary -q "$TMP/y.cfg" "$ZOO/lenet5.cfg"
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "cnn-summary: $TMP/y.cfg:9: unsupported section [yolo]" ]
+	[[ "${lines[1]}" == "$ZOO/lenet5.cfg: 61,706 parameters, "* ]]
+}
+
+@test "errors: a missing file, a stream that is not a model, a bad key" {
+	run cnn-summary "$TMP/none.cfg"
+	assert_error cnn-summary "none.cfg: No such file"
+	notes_image | cnn-load --text - > "$TMP/x.cnn"
+	run cnn-summary "$TMP/x.cnn"
+	assert_error cnn-summary "x.cnn: not a model file"
+	printf '[net]\nchannels=1\nheight=8\nwidth=8\n[convolutional]\nfilter=2\n' > "$TMP/k.cfg"
+	run cnn-summary "$TMP/k.cfg"
+	assert_error cnn-summary "k.cfg:6: unknown key 'filter' in \[convolutional\]$"
+}
+
+@test "usage errors exit 2" {
+	run cnn-summary
+	[ "$status" -eq 2 ]
+	run cnn-summary -i 64 "$ZOO/lenet5.cfg"
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == "cnn-summary: --input: '64' is not HxW or CxHxW" ]]
+	run cnn-summary -i 0x8 "$ZOO/lenet5.cfg"
+	[ "$status" -eq 2 ]
+}
