@@ -33,7 +33,7 @@ static void import(char **args, int nargs, const char *output)
 		usage_error("import wants MODEL.cfg and FILE.weights");
 	/* Batch 1: the buffers of one example are all a conversion needs;
 	 * the cfg text, with its batch, is saved as it is. */
-	if (!(cfg = cnn_cfg_load(args[0])) || !(net = cnn_net_new(cfg, 1, 0)))
+	if (!(cfg = cnn_cfg_load(args[0])) || !(net = cnn_net_build(cfg, 1)))
 		die_lib();
 	if (cnn_darknet_load(net, args[1]) || cnn_net_save(net, output, NULL, 0))
 		die_lib();

@@ -195,7 +195,7 @@ static int summarise(const char *path, const struct options *o)
 {
 	static int tables;          /* printed so far, to separate them */
 	cnn_cfg *cfg = load_cfg(path, o);
-	cnn_net *net = cfg ? cnn_net_new(cfg, 1, 0) : NULL;
+	cnn_net *net = cfg ? cnn_net_build(cfg, 1) : NULL;
 	double params = 0, macs = 0;
 	char buf[32];
 	int c, h, w;

@@ -42,8 +42,8 @@ static const char help[] =
 	"                         or SIGTERM), with what --resume needs\n"
 	"      --resume           continue from the checkpoint in MODEL exactly\n"
 	"      --init MODEL       start from the weights of another model file ...\n"
-	"      --init-layers N    ... for its first N layers only (default: all\n"
-	"                         layers whose shapes match)\n"
+	"      --init-layers N    ... for its first N layers only (default: as many\n"
+	"                         leading layers as match in type and shape)\n"
 	"      --freeze N         do not train the first N layers\n"
 	"      --mixup ALPHA      mixup: blend pairs of examples, lambda ~ Beta(a, a)\n"
 	"      --manifold-mixup ALPHA  mix at a random hidden layer instead\n"
@@ -193,17 +193,15 @@ static void evaluate(cnn_net *net, const cnn_dataset *val, struct tally *t)
 	memset(t, 0, sizeof *t);
 	for (int64_t first = 0; first < n; first += batch) {
 		int m = (int)(n - first < batch ? n - first : batch);
-		const float *out;
+		double loss;
 		for (int i = 0; i < m; i++)
 			idx[i] = first + i;
 		cnn_dataset_batch(val, idx, m, x, truth);
-		if (!(out = cnn_net_forward(net, x, m, 0)))
+		/* The model's own loss, whatever its last layer. */
+		if (cnn_net_loss(net, x, truth, m, &loss))
 			die_lib();
-		for (int i = 0; i < m; i++)
-			for (long j = 0; j < k; j++)
-				if (truth[i * k + j] > 0)
-					t->loss -= truth[i * k + j] * log(fmax(out[i * k + j], 1e-30));
-		count_correct(t, out, truth, m, k);
+		t->loss += loss * m;
+		count_correct(t, cnn_net_output(net), truth, m, k);
 	}
 	free(idx);
 	free(x);
@@ -248,6 +246,7 @@ static void save(cnn_net *net, const struct progress *p, int with_state)
 	put_state(r, "epoch", CNN_I64, (double)p->epoch);
 	put_state(r, "batch", CNN_I64, (double)p->batch);
 	put_state(r, "seed", CNN_I64, (double)opt.seed);
+	put_state(r, "freeze", CNN_I64, opt.freeze);
 	put_state(r, "epoch_loss", CNN_F64, p->tally.loss);
 	put_state(r, "epoch_correct", CNN_I64, (double)p->tally.correct);
 	put_state(r, "epoch_count", CNN_I64, (double)p->tally.count);
@@ -368,9 +367,14 @@ static void check_stop(cnn_net *net, const struct progress *p)
 	save(net, p, 1);
 	if (isatty(STDERR_FILENO))
 		fputc('\n', stderr);
-	fprintf(stderr, "%s: stopped by signal %d at epoch %lld batch %lld; %s holds a "
-		"checkpoint (continue with --resume)\n", tool_name, (int)stop_signal,
-		(long long)p->epoch + 1, (long long)p->batch, opt.output);
+	if (opt.one_pass)
+		fprintf(stderr, "%s: stopped by signal %d after %lld batches; %s holds the "
+			"model so far\n", tool_name, (int)stop_signal,
+			(long long)cnn_net_step(net), opt.output);
+	else
+		fprintf(stderr, "%s: stopped by signal %d at epoch %lld batch %lld; %s holds a "
+			"checkpoint (continue with --resume)\n", tool_name, (int)stop_signal,
+			(long long)p->epoch + 1, (long long)p->batch, opt.output);
 	exit(128 + stop_signal);
 }
 
@@ -465,6 +469,7 @@ static void train_stream(cnn_net *net, tool_input *in, const cnn_dataset *val,
 				       cnn_net_learning_rate(net));
 			if (opt.checkpoint && cnn_net_step(net) % opt.checkpoint == 0)
 				save(net, p, 1);
+			check_stop(net, p);
 		}
 		if (!more)
 			break;
@@ -486,7 +491,8 @@ static void report(void *ctx, int layer, const char *type, const char *param, do
 
 static int gradcheck(cnn_net *net, const cnn_dataset *ds)
 {
-	int n = cnn_dataset_count(ds) < 4 ? (int)cnn_dataset_count(ds) : 4, c, h, w;
+	int64_t most = cnn_net_batch(net) < 4 ? cnn_net_batch(net) : 4;
+	int n = (int)(cnn_dataset_count(ds) < most ? cnn_dataset_count(ds) : most), c, h, w;
 	long k = cnn_net_outputs(net);
 	int64_t idx[4] = {0, 1, 2, 3};
 	float *x, *truth;
@@ -565,7 +571,10 @@ static void parse_options(int argc, char **argv)
 		case OPT_INIT: opt.init = optarg; break;
 		case OPT_INIT_LAYERS: opt.init_layers = (int)tool_long("--init-layers", optarg, 0, 1 << 20); break;
 		case OPT_FREEZE: opt.freeze = (int)tool_long("--freeze", optarg, 0, 1 << 20); break;
-		case OPT_MIXUP: opt.mixup = (float)tool_double("--mixup", optarg, 1e-3, 100); break;
+		case OPT_MIXUP:
+			opt.mixup = (float)tool_double("--mixup", optarg, 1e-3, 100);
+			opt.manifold = 0;
+			break;
 		case OPT_MANIFOLD:
 			opt.mixup = (float)tool_double("--manifold-mixup", optarg, 1e-3, 100);
 			opt.manifold = 1;
@@ -583,6 +592,8 @@ static void parse_options(int argc, char **argv)
 		usage_error("no --model cfg file (or --resume)");
 	if (opt.resume && opt.init)
 		usage_error("--resume and --init together");
+	if (opt.gradcheck && opt.one_pass)
+		usage_error("--gradcheck reads a few examples; it takes no --one-pass");
 	if (opt.resume && opt.one_pass)
 		usage_error("--resume continues a cached run; --one-pass has no position to resume");
 }
@@ -601,6 +612,9 @@ int main(int argc, char **argv)
 	apply_params(net);
 	if (state) {
 		opt.seed = (uint64_t)state_i64(state, "seed");
+		if (!opt.freeze)
+			opt.freeze = (int)state_i64(state, "freeze");
+		cnn_net_freeze(net, opt.freeze);
 		p.epoch = state_i64(state, "epoch");
 		p.batch = state_i64(state, "batch");
 		p.tally.count = state_i64(state, "epoch_count");
@@ -615,6 +629,15 @@ int main(int argc, char **argv)
 		tool_input vin;
 		tool_input_init(&vin, 1, (char **)&opt.validation);
 		val = load_examples(&vin, net);
+	}
+	/* Find an unwritable --output now, not after hours of training. */
+	if (!opt.gradcheck) {
+		cnn_writer *probe = cnn_writer_open(opt.output, 0);
+		if (!probe)
+			die_lib();
+		cnn_writer_close(probe);
+		if (!opt.resume)
+			unlink(opt.output);
 	}
 	tool_input_init(&in, argc - optind, argv + optind);
 	signal(SIGINT, on_stop);

@@ -10,7 +10,8 @@
 const char *const cnn_activation_names[] = {
 	[ACT_LINEAR] = "linear", [ACT_RELU] = "relu", [ACT_LEAKY] = "leaky",
 	[ACT_RELU6] = "relu6", [ACT_LOGISTIC] = "logistic", [ACT_TANH] = "tanh",
-	[ACT_SWISH] = "swish", [ACT_COUNT] = NULL,
+	[ACT_SWISH] = "swish", [ACT_RAMP] = "ramp", [ACT_ELU] = "elu",
+	[ACT_HARDTAN] = "hardtan", [ACT_COUNT] = NULL,
 };
 
 /* darknet's leaky slope. */
@@ -83,6 +84,18 @@ void cnn_activate(int act, float *y, float *pre, long n)
 			y[i] *= logistic(y[i]);
 		}
 		break;
+	case ACT_RAMP:
+		for (long i = 0; i < n; i++)
+			y[i] = (y[i] > 0 ? y[i] : 0) + LEAK * y[i];
+		break;
+	case ACT_ELU:
+		for (long i = 0; i < n; i++)
+			y[i] = y[i] >= 0 ? y[i] : expm1f(y[i]);
+		break;
+	case ACT_HARDTAN:
+		for (long i = 0; i < n; i++)
+			y[i] = y[i] < -1 ? -1 : y[i] > 1 ? 1 : y[i];
+		break;
 	}
 }
 
@@ -117,6 +130,18 @@ void cnn_activate_grad(int act, const float *y, const float *pre, float *delta, 
 			float s = logistic(pre[i]);
 			delta[i] *= s + pre[i] * s * (1 - s);
 		}
+		break;
+	case ACT_RAMP:
+		for (long i = 0; i < n; i++)
+			delta[i] *= y[i] > 0 ? 1 + LEAK : LEAK;
+		break;
+	case ACT_ELU:
+		for (long i = 0; i < n; i++)
+			delta[i] *= y[i] >= 0 ? 1 : y[i] + 1;
+		break;
+	case ACT_HARDTAN:
+		for (long i = 0; i < n; i++)
+			delta[i] *= y[i] > -1 && y[i] < 1;
 		break;
 	}
 }

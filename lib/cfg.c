@@ -83,10 +83,6 @@ static int add_section(cnn_cfg *cfg, const char *name, int line)
 
 static int add_entry(cnn_cfg_section *s, const char *key, const char *value, int line)
 {
-	for (int i = 0; i < s->n; i++)
-		if (strcmp(s->entry[i].key, key) == 0)
-			return cnn_error("line %d: '%s' given twice in [%s] (first on line %d)",
-					 line, key, s->name, s->entry[i].line);
 	if (s->n == s->cap) {
 		int cap = s->cap ? 2 * s->cap : 8;
 		struct cnn_cfg_entry *grown = realloc(s->entry, cap * sizeof *grown);
@@ -111,17 +107,19 @@ static int parse_line(cnn_cfg *cfg, char *raw, int line)
 	if (*s == '[') {
 		char *close = strchr(s, ']');
 		if (!close || trim(close + 1)[0] != 0 || close == s + 1)
-			return cnn_error("line %d: malformed section header '%s'", line, s);
+			return cnn_error("%s:%d: malformed section header '%s'", cfg->path, line, s);
 		*close = 0;
 		return add_section(cfg, trim(s + 1), line);
 	}
 	if (!(eq = strchr(s, '=')))
-		return cnn_error("line %d: expected key=value or [section], got '%.40s'", line, s);
+		return cnn_error("%s:%d: expected key=value or [section], got '%.40s'",
+				 cfg->path, line, s);
 	if (cfg->n == 0)
-		return cnn_error("line %d: '%.40s' comes before the first [section]", line, s);
+		return cnn_error("%s:%d: '%.40s' comes before the first [section]", cfg->path,
+				 line, s);
 	*eq = 0;
 	if (*trim(s) == 0)
-		return cnn_error("line %d: a value with no key", line);
+		return cnn_error("%s:%d: a value with no key", cfg->path, line);
 	return add_entry(&cfg->section[cfg->n - 1], trim(s), trim(eq + 1), line);
 }
 
@@ -149,7 +147,6 @@ cnn_cfg *cnn_cfg_parse(const char *text, const char *path)
 			*next++ = 0;
 		if (parse_line(cfg, p, line)) {
 			free(copy);
-			cnn_error_context("%s", path);
 			cnn_cfg_free(cfg);
 			return NULL;
 		}
@@ -238,14 +235,18 @@ int cnn_cfg_line(const cnn_cfg_section *s)
 	return s->line;
 }
 
+/* A key given twice counts once, with its first value, as in darknet
+ * (whose cfg files list testing settings before training ones). */
 static struct cnn_cfg_entry *find(cnn_cfg_section *s, const char *key)
 {
+	struct cnn_cfg_entry *first = NULL;
+
 	for (int i = 0; i < s->n; i++)
 		if (strcmp(s->entry[i].key, key) == 0) {
 			s->entry[i].used = 1;
-			return &s->entry[i];
+			first = first ? first : &s->entry[i];
 		}
-	return NULL;
+	return first;
 }
 
 const char *cnn_cfg_str(cnn_cfg_section *s, const char *key, const char *dflt)

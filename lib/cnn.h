@@ -622,6 +622,9 @@ typedef struct cnn_net cnn_net;
  * batch is the most examples one pass takes (0: the [net] batch).  Takes
  * the cfg, which the network frees. */
 cnn_net *cnn_net_new(cnn_cfg *cfg, int batch, uint64_t seed);
+/* The same without drawing initial weights (they are 0): for summaries, and
+ * for weights that are about to be loaded.  Much faster for big models. */
+cnn_net *cnn_net_build(cnn_cfg *cfg, int batch);
 void cnn_net_free(cnn_net *net);
 cnn_train_params *cnn_net_params(cnn_net *net);
 const cnn_cfg *cnn_net_cfg(const cnn_net *net);
@@ -633,6 +636,9 @@ int cnn_net_batch(const cnn_net *net);
  * n x outputs, valid until the next call; NULL on failure.  train selects
  * training behaviour (dropout, batch statistics). */
 const float *cnn_net_forward(cnn_net *net, const float *x, int n, int train);
+/* The mean loss of n examples in inference mode (no dropout, running
+ * statistics), without gradients; the outputs stay in cnn_net_output(). */
+int cnn_net_loss(cnn_net *net, const float *x, const float *truth, int n, double *loss);
 /* The last layer's outputs of the latest forward pass. */
 const float *cnn_net_output(const cnn_net *net);
 /* Forward and backward against truth (n x outputs: one-hot or soft labels
@@ -705,9 +711,9 @@ int cnn_net_visit_params(cnn_net *net, cnn_param_visit visit, void *ctx);
 /* -------------------------------------------------------------- examples */
 
 /* A network input (x, inputs values) and its targets (t, targets values)
- * from a record's image and label: u8 images become 0..1, other dtypes are
- * taken as they are; an integer label k becomes the one-hot vector of
- * class k, a vector label is taken as the targets (soft labels).  t may be
+ * from a record's image and label: u8 and u16 images become 0..1, other
+ * dtypes are taken as they are; an integer label k becomes the one-hot
+ * vector of class k, a vector label is taken as the targets (soft labels).  t may be
  * NULL when there is no label to read. */
 int cnn_example(const cnn_tensor *image, const cnn_tensor *label, long inputs,
 		long targets, float *x, float *t);

@@ -74,8 +74,9 @@ int cnn_example(const cnn_tensor *image, const cnn_tensor *label, long inputs,
 	if (image->dtype == CNN_TEXT)
 		return cnn_error("tensor \"%s\" is text", image->name);
 	for (long i = 0; i < inputs; i++)
-		x[i] = image->dtype == CNN_U8 ? ((const uint8_t *)image->data)[i] / 255.0f
-					      : (float)cnn_tensor_get(image, i);
+		x[i] = image->dtype == CNN_U8    ? ((const uint8_t *)image->data)[i] / 255.0f
+		       : image->dtype == CNN_U16 ? ((const uint16_t *)image->data)[i] / 65535.0f
+						 : (float)cnn_tensor_get(image, i);
 	if (!t)
 		return CNN_OK;
 	if (!label)

@@ -1,7 +1,8 @@
 /*
  * layer_misc.c - the layers without weights that reshape or combine:
- * [dropout], [shortcut] (residual add), [route] (concatenation of earlier
- * layers, or a slice of one: groups=, group_id=), [upsample] (nearest).
+ * [dropout], [shortcut] (residual add), [crop], [route] (concatenation of
+ * earlier layers, or a slice of one: groups=, group_id=), [upsample]
+ * (nearest).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -65,11 +66,23 @@ static void free_dropout(cnn_layer *l)
 
 /* ------------------------------------------------------------ shortcut */
 
+/* out = activation(input + from), as darknet: when the shapes differ, the
+ * common channels add, the larger map sampled at the ratio of the sizes
+ * (a projection-free ResNet downsampling). */
+struct shortcut_state {
+	cnn_layer *src;
+	int stride, sample;    /* steps through src and through the output */
+	int w, h, c;           /* the common extent */
+};
+
 static int build_shortcut(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 {
+	struct shortcut_state *st = calloc(1, sizeof *st);
 	int from, act;
 	cnn_layer *src;
 
+	if (!(l->state = st))
+		return cnn_error("out of memory");
 	if (!cnn_cfg_has(s, "from"))
 		return cnn_cfg_error(s, "needs from= (the layer to add)");
 	if (cnn_cfg_int(s, "from", -1, -100000, 100000, &from) ||
@@ -77,38 +90,134 @@ static int build_shortcut(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 		return CNN_ERR;
 	if (!(src = cnn_net_layer_ref(net, from, l->index)))
 		return cnn_cfg_error(s, "from=%d is not an earlier layer", from);
-	if (src->out_c != l->c || src->out_h != l->h || src->out_w != l->w)
-		return cnn_cfg_error(s, "layer %d is %dx%dx%d but the input is %dx%dx%d",
-				     src->index, src->out_c, src->out_h, src->out_w, l->c, l->h,
-				     l->w);
-	l->state = src;
+	if (src->out_w % l->w && l->w % src->out_w)
+		return cnn_cfg_error(s, "layer %d is %dx%dx%d and the input %dx%dx%d: the sizes "
+				     "are not multiples", src->index, src->out_c, src->out_h,
+				     src->out_w, l->c, l->h, l->w);
+	st->src = src;
+	st->stride = src->out_w > l->w ? src->out_w / l->w : 1;
+	st->sample = l->w > src->out_w ? l->w / src->out_w : 1;
+	st->w = l->w < src->out_w ? l->w : src->out_w;
+	st->h = l->h < src->out_h ? l->h : src->out_h;
+	st->c = l->c < src->out_c ? l->c : src->out_c;
 	l->activation = act;
 	l->flops = (double)l->inputs;
 	return CNN_OK;
 }
 
+/* Add the source into the output, or with back its share of the gradient
+ * into the source's delta. */
+static void shortcut_pairs(cnn_layer *l, cnn_net *net, int back)
+{
+	const struct shortcut_state *st = l->state;
+	const cnn_layer *src = st->src;
+
+	for (int b = 0; b < net->n; b++)
+		for (int k = 0; k < st->c; k++)
+			for (int j = 0; j < st->h; j++)
+				for (int i = 0; i < st->w; i++) {
+					long out = (((long)b * l->c + k) * l->h + j * st->sample) * l->w +
+						   i * st->sample;
+					long add = (((long)b * src->out_c + k) * src->out_h +
+						    j * st->stride) * src->out_w + i * st->stride;
+					if (back)
+						src->delta[add] += l->delta[out];
+					else
+						l->output[out] += src->output[add];
+				}
+}
+
 static int forward_shortcut(cnn_layer *l, cnn_net *net)
 {
-	const cnn_layer *src = l->state;
 	long n = (long)net->n * l->outputs;
 
-	for (long i = 0; i < n; i++)
-		l->output[i] = l->input[i] + src->output[i];
+	memcpy(l->output, l->input, sizeof(float) * n);
+	shortcut_pairs(l, net, 0);
 	cnn_activate(l->activation, l->output, l->pre, n);
 	return CNN_OK;
 }
 
 static int backward_shortcut(cnn_layer *l, cnn_net *net)
 {
-	cnn_layer *src = l->state;
 	long n = (long)net->n * l->outputs;
 
 	cnn_activate_grad(l->activation, l->output, l->pre, l->delta, n);
-	for (long i = 0; i < n; i++) {
-		if (l->input_delta)
+	if (l->input_delta)
+		for (long i = 0; i < n; i++)
 			l->input_delta[i] += l->delta[i];
-		src->delta[i] += l->delta[i];
+	shortcut_pairs(l, net, 1);
+	return CNN_OK;
+}
+
+/* ---------------------------------------------------------------- crop */
+
+/* darknet's [crop]: a crop_height x crop_width window, random (and maybe
+ * mirrored) in training, central otherwise, mapping 0..1 to -1..1 unless
+ * noadjust=1.  Its other keys are augmentation, cnn-augment's work. */
+struct crop_state {
+	int flip, noadjust;
+	int dy, dx, mirror;    /* this pass's window */
+};
+
+static int build_crop(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
+{
+	struct crop_state *st = calloc(1, sizeof *st);
+	float unused;
+
+	(void)net;
+	if (!(l->state = st))
+		return cnn_error("out of memory");
+	if (cnn_cfg_int(s, "crop_height", 1, 1, l->h, &l->out_h) ||
+	    cnn_cfg_int(s, "crop_width", 1, 1, l->w, &l->out_w) ||
+	    cnn_cfg_int(s, "flip", 0, 0, 1, &st->flip) ||
+	    cnn_cfg_int(s, "noadjust", 0, 0, 1, &st->noadjust) ||
+	    cnn_cfg_float(s, "angle", 0, -360, 360, &unused) ||
+	    cnn_cfg_float(s, "saturation", 1, 0, 100, &unused) ||
+	    cnn_cfg_float(s, "exposure", 1, 0, 100, &unused) ||
+	    cnn_cfg_float(s, "shift", 0, 0, 100, &unused))
+		return CNN_ERR;
+	return CNN_OK;
+}
+
+static void crop_pairs(cnn_layer *l, cnn_net *net, int back)
+{
+	struct crop_state *st = l->state;
+	float scale = st->noadjust ? 1 : 2, shift = st->noadjust ? 0 : -1;
+
+	for (long p = 0; p < (long)net->n * l->c; p++)
+		for (int y = 0; y < l->out_h; y++)
+			for (int x = 0; x < l->out_w; x++) {
+				int sx = st->dx + (st->mirror ? l->out_w - 1 - x : x);
+				long in = (p * l->h + st->dy + y) * l->w + sx;
+				long out = (p * l->out_h + y) * l->out_w + x;
+				if (back)
+					l->input_delta[in] += scale * l->delta[out];
+				else
+					l->output[out] = scale * l->input[in] + shift;
+			}
+}
+
+static int forward_crop(cnn_layer *l, cnn_net *net)
+{
+	struct crop_state *st = l->state;
+
+	if (net->train) {
+		st->dy = (int)cnn_rng_below(&net->rng, (uint64_t)(l->h - l->out_h + 1));
+		st->dx = (int)cnn_rng_below(&net->rng, (uint64_t)(l->w - l->out_w + 1));
+		st->mirror = st->flip && cnn_rng_uniform(&net->rng) < 0.5;
+	} else {
+		st->dy = (l->h - l->out_h) / 2;
+		st->dx = (l->w - l->out_w) / 2;
+		st->mirror = 0;
 	}
+	crop_pairs(l, net, 0);
+	return CNN_OK;
+}
+
+static int backward_crop(cnn_layer *l, cnn_net *net)
+{
+	if (l->input_delta)
+		crop_pairs(l, net, 1);
 	return CNN_OK;
 }
 
@@ -251,7 +360,12 @@ const cnn_layer_type cnn_layer_dropout = {
 
 const cnn_layer_type cnn_layer_shortcut = {
 	.name = "shortcut", .build = build_shortcut, .forward = forward_shortcut,
-	.backward = backward_shortcut,
+	.backward = backward_shortcut, .free = free_state,
+};
+
+const cnn_layer_type cnn_layer_crop = {
+	.name = "crop", .build = build_crop, .forward = forward_crop,
+	.backward = backward_crop, .free = free_state,
 };
 
 const cnn_layer_type cnn_layer_route = {

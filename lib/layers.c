@@ -9,7 +9,7 @@
 extern const cnn_layer_type cnn_layer_convolutional, cnn_layer_deconvolutional,
 	cnn_layer_connected, cnn_layer_maxpool, cnn_layer_avgpool, cnn_layer_dropout,
 	cnn_layer_batchnorm, cnn_layer_shortcut, cnn_layer_route, cnn_layer_upsample,
-	cnn_layer_softmax, cnn_layer_cost, cnn_layer_logistic;
+	cnn_layer_softmax, cnn_layer_cost, cnn_layer_logistic, cnn_layer_crop;
 
 static const struct {
 	const char *section;
@@ -27,6 +27,7 @@ static const struct {
 	{"shortcut", &cnn_layer_shortcut},
 	{"route", &cnn_layer_route},
 	{"upsample", &cnn_layer_upsample},
+	{"crop", &cnn_layer_crop},
 	{"softmax", &cnn_layer_softmax},
 	{"cost", &cnn_layer_cost},
 	{"logistic", &cnn_layer_logistic},

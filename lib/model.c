@@ -241,7 +241,7 @@ cnn_net *cnn_net_load(const char *path, int batch, cnn_record **extra)
 		s[cnn_tensor_bytes(text)] = 0;
 		cfg = cnn_cfg_parse(s, path);
 		free(s);
-		if (!cfg || !(net = cnn_net_new(cfg, batch, 0)))
+		if (!cfg || !(net = cnn_net_build(cfg, batch)))
 			goto done;
 	}
 	if (restore_all(net, rec[1], nrec > 2 ? rec[2] : NULL)) {

@@ -13,7 +13,7 @@
 static const char *const loader_keys[] = {
 	"angle", "saturation", "exposure", "hue", "aspect", "min_crop", "max_crop",
 	"flip", "jitter", "random", "mosaic", "mixup", "blur", "letter_box",
-	"subdivisions", "inputs", "time_steps", "max_chart_loss", NULL,
+	"subdivisions", "time_steps", "max_chart_loss", "seen", NULL,
 };
 
 static const char *const policy_names[] = {
@@ -44,7 +44,7 @@ static int parse_steps(cnn_cfg_section *s, cnn_train_params *hp)
 static int parse_net_section(cnn_net *net, cnn_cfg_section *s)
 {
 	cnn_train_params *hp = &net->hp;
-	int batch, policy, opt, adam, max_batches, burn_in, step;
+	int batch, policy, opt, adam, max_batches, burn_in, step, inputs;
 	float unused;
 
 	if (strcmp(cnn_cfg_name(s), "net") && strcmp(cnn_cfg_name(s), "network"))
@@ -70,8 +70,15 @@ static int parse_net_section(cnn_net *net, cnn_cfg_section *s)
 	    cnn_cfg_float(s, "scale", 1, 0, 1e6, &hp->scale) ||
 	    cnn_cfg_float(s, "lr_min", 0, 0, 1e6, &hp->lr_min))
 		return CNN_ERR;
+	/* darknet: inputs=N alone means N x 1 x 1. */
+	if (cnn_cfg_int(s, "inputs", 0, 1, 1 << 30, &inputs))
+		return CNN_ERR;
+	if (inputs && !net->c && !net->h && !net->w) {
+		net->c = inputs;
+		net->h = net->w = 1;
+	}
 	if (!net->c || !net->h || !net->w)
-		return cnn_cfg_error(s, "needs channels=, height= and width=");
+		return cnn_cfg_error(s, "needs channels=, height= and width= (or inputs=)");
 	hp->batch = batch;
 	hp->optimizer = opt;
 	hp->policy = policy;
@@ -171,7 +178,7 @@ static int build_layer(cnn_net *net, int i, cnn_cfg_section *s)
 	return cnn_layer_alloc_output(l, net);
 }
 
-cnn_net *cnn_net_new(cnn_cfg *cfg, int batch, uint64_t seed)
+static cnn_net *build(cnn_cfg *cfg, int batch, uint64_t seed, int init)
 {
 	cnn_net *net = calloc(1, sizeof *net);
 	int n = cnn_cfg_count(cfg);
@@ -208,13 +215,23 @@ cnn_net *cnn_net_new(cnn_cfg *cfg, int batch, uint64_t seed)
 		cnn_error("out of memory");
 		goto fail;
 	}
-	for (int i = 0; i < net->nlayers; i++)
+	for (int i = 0; init && i < net->nlayers; i++)
 		if (net->layer[i].type->init)
 			net->layer[i].type->init(&net->layer[i], &net->rng);
 	return net;
 fail:
 	cnn_net_free(net);
 	return NULL;
+}
+
+cnn_net *cnn_net_new(cnn_cfg *cfg, int batch, uint64_t seed)
+{
+	return build(cfg, batch, seed, 1);
+}
+
+cnn_net *cnn_net_build(cnn_cfg *cfg, int batch)
+{
+	return build(cfg, batch, 0, 0);
 }
 
 void cnn_net_free(cnn_net *net)
@@ -370,6 +387,19 @@ const float *cnn_net_output(const cnn_net *net)
 	return net->layer[net->nlayers - 1].output;
 }
 
+int cnn_net_loss(cnn_net *net, const float *x, const float *truth, int n, double *loss)
+{
+	cnn_layer *last = &net->layer[net->nlayers - 1];
+
+	if (!last->type->loss)
+		return cnn_error("the last layer [%s] is not a loss (softmax, cost or logistic)",
+				 last->type->name);
+	if (run_forward(net, x, n, 0))
+		return CNN_ERR;
+	memcpy(net->truth, truth, sizeof *truth * (size_t)n * last->outputs);
+	return last->type->loss(last, net, loss);
+}
+
 int cnn_net_gradients(cnn_net *net, const float *x, const float *truth, int n,
 		      double *loss)
 {
@@ -413,6 +443,8 @@ int cnn_net_copy_params(cnn_net *dst, const cnn_net *src, int layers)
 {
 	int n = layers >= 0 ? layers : dst->nlayers;
 
+	if (n > dst->nlayers)
+		return cnn_error("%d layers asked for; this model has %d", n, dst->nlayers);
 	for (int i = 0; i < n; i++) {
 		cnn_layer *d = &dst->layer[i];
 		const cnn_layer *s = i < src->nlayers ? &src->layer[i] : NULL;

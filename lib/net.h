@@ -15,7 +15,7 @@
 
 enum cnn_activation {
 	ACT_LINEAR, ACT_RELU, ACT_LEAKY, ACT_RELU6, ACT_LOGISTIC, ACT_TANH, ACT_SWISH,
-	ACT_COUNT
+	ACT_RAMP, ACT_ELU, ACT_HARDTAN, ACT_COUNT
 };
 
 extern const char *const cnn_activation_names[];
