@@ -72,26 +72,6 @@ static void image_size(const struct options *o, const cnn_record *rec, double *w
 	}
 }
 
-/* Does the name hold exactly one integer conversion (%d, %04d, ...)? */
-static int is_pattern(const char *s)
-{
-	int conversions = 0;
-
-	for (const char *p = s; (p = strchr(p, '%')); p++) {
-		if (p[1] == '%') {
-			p++;
-			continue;
-		}
-		p += 1 + strspn(p + 1, "0123456789");
-		if (*p != 'd')
-			usage_error("--output %s: only %%d-style numbers may be used", s);
-		conversions++;
-	}
-	if (conversions > 1)
-		usage_error("--output %s: more than one number", s);
-	return conversions == 1;
-}
-
 static FILE *open_text(const char *path)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
@@ -110,7 +90,7 @@ static void close_text(FILE *f, const char *path)
 /* --to: print every record's boxes. */
 static void to_text(const struct options *o, tool_input *in)
 {
-	int pattern = is_pattern(o->output), truth = strcmp(o->field, "boxes_true") == 0;
+	int pattern = tool_is_pattern(o->output), truth = strcmp(o->field, "boxes_true") == 0;
 	cnn_record *rec = cnn_record_new();
 	FILE *f = NULL;
 	char name[4096];

@@ -2,7 +2,6 @@
  * cnn-eval - score a classifier's predictions against the labels: accuracy,
  * top-5, the confusion matrix, precision and recall per class.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,29 +18,14 @@ static const char help[] =
 	"  -q, --quiet        only the summary lines\n"
 	TOOL_COMMON_HELP;
 
-static char **names;
-static int nnames;
-
-static void read_names(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char line[1024];
-
-	if (!f)
-		die("%s: %s", path, strerror(errno));
-	while (fgets(line, sizeof line, f)) {
-		line[strcspn(line, "\r\n")] = 0;
-		names = realloc(names, (nnames + 1) * sizeof *names);
-		if (!names || !(names[nnames++] = strdup(line)))
-			die("out of memory");
-	}
-	fclose(f);
-}
+static cnn_names *names;
 
 static const char *name(int k, char *buf, size_t size)
 {
-	if (k < nnames)
-		return names[k];
+	const char *known = names ? cnn_names_get(names, k) : NULL;
+
+	if (known)
+		return known;
 	snprintf(buf, size, "%d", k);
 	return buf;
 }
@@ -95,7 +79,10 @@ int main(int argc, char **argv)
 	tool_init("cnn-eval");
 	while ((c = getopt_long(argc, argv, "n:k:qhV", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'n': read_names(optarg); break;
+		case 'n':
+			if (!(names = cnn_names_load(optarg)))
+				die_lib();
+			break;
 		case 'k': topk = (int)tool_long("--top", optarg, 1, 1 << 20); break;
 		case 'q': quiet = 1; break;
 		case 'h': tool_help(help);
@@ -160,6 +147,7 @@ int main(int argc, char **argv)
 		}
 	}
 	free(confusion);
+	cnn_names_free(names);
 	cnn_record_free(rec);
 	return fflush(stdout) ? 1 : 0;
 }

@@ -2,7 +2,6 @@
  * cnn-predict - run trained models over a stream and add their predictions
  * to each record, or print them.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,29 +32,12 @@ static struct {
 	const char *models[16];
 	int nmodels, resize, crops, text, top, batch;
 	double crop_scale;
-	char **names;
-	int nnames;
+	cnn_names *names;
 } opt = {.crops = 1, .top = 1, .batch = 64, .crop_scale = 256.0 / 224};
 
 static cnn_net *nets[16];
 static int in_c, in_h, in_w;
 static long classes;
-
-static void read_names(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char line[1024];
-
-	if (!f)
-		die("%s: %s", path, strerror(errno));
-	while (fgets(line, sizeof line, f)) {
-		line[strcspn(line, "\r\n")] = 0;
-		opt.names = realloc(opt.names, (opt.nnames + 1) * sizeof *opt.names);
-		if (!opt.names || !(opt.names[opt.nnames++] = strdup(line)))
-			die("out of memory");
-	}
-	fclose(f);
-}
 
 static void load_models(void)
 {
@@ -165,8 +147,9 @@ static void emit(cnn_writer *wr, cnn_record *rec, const float *p, int64_t index)
 				}
 		printf("%lld", (long long)index);
 		for (int a = 0; a < k; a++) {
-			if (order[a] < opt.nnames)
-				printf(" %s %.6f", opt.names[order[a]], p[order[a]]);
+			const char *name = opt.names ? cnn_names_get(opt.names, order[a]) : NULL;
+			if (name)
+				printf(" %s %.6f", name, p[order[a]]);
 			else
 				printf(" %d %.6f", order[a], p[order[a]]);
 		}
@@ -223,7 +206,10 @@ int main(int argc, char **argv)
 		case 256: opt.crop_scale = tool_double("--crop-scale", optarg, 1, 4); break;
 		case 't': opt.text = 1; break;
 		case 'k': opt.top = (int)tool_long("--top", optarg, 1, 1 << 20); break;
-		case 'n': read_names(optarg); break;
+		case 'n':
+			if (!(opt.names = cnn_names_load(optarg)))
+				die_lib();
+			break;
 		case 'b': opt.batch = (int)tool_long("--batch", optarg, 1, 1 << 14); break;
 		case 'j': cnn_set_threads((int)tool_long("--threads", optarg, 1, 1024)); break;
 		case 'o': output = optarg; break;
@@ -278,6 +264,7 @@ int main(int argc, char **argv)
 		tool_output_close(wr);
 	for (int i = 0; i < opt.nmodels; i++)
 		cnn_net_free(nets[i]);
+	cnn_names_free(opt.names);
 	free(held);
 	free(x);
 	free(probs);

@@ -36,26 +36,6 @@ static int has_suffix(const char *s, const char *suffix)
 	return a >= b && strcasecmp(s + a - b, suffix) == 0;
 }
 
-/* Does the name hold exactly one integer conversion (%d, %04d, ...)? */
-static int is_pattern(const char *s)
-{
-	int conversions = 0;
-
-	for (const char *p = s; (p = strchr(p, '%')); p++) {
-		if (p[1] == '%') {
-			p++;
-			continue;
-		}
-		p += 1 + strspn(p + 1, "0123456789");
-		if (*p != 'd')
-			usage_error("--output %s: only %%d-style numbers may be used", s);
-		conversions++;
-	}
-	if (conversions > 1)
-		usage_error("--output %s: more than one number", s);
-	return conversions == 1;
-}
-
 static cnn_tensor *rescaled(const cnn_tensor *t)
 {
 	cnn_tensor *f = cnn_tensor_convert(t, CNN_F32);
@@ -132,7 +112,7 @@ int main(int argc, char **argv)
 		kind = TEXT;
 	else if (has_suffix(output, ".npy"))
 		kind = NPY;
-	else if (is_pattern(output))
+	else if (tool_is_pattern(output))
 		kind = NUMBERED;
 	else if (has_suffix(output, ".png") || has_suffix(output, ".jpg") ||
 		 has_suffix(output, ".jpeg"))

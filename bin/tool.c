@@ -214,3 +214,24 @@ void tool_output_close(cnn_writer *wr)
 	if (cnn_writer_close(wr))
 		die_lib();
 }
+
+/* Does the name hold exactly one integer conversion (%d, %04d, ...)? */
+int tool_is_pattern(const char *s)
+{
+	int conversions = 0;
+
+	for (const char *p = s; (p = strchr(p, '%')); p++) {
+		if (p[1] == '%') {
+			p++;
+			continue;
+		}
+		p += 1 + strspn(p + 1, "0123456789");
+		if (*p != 'd')
+			usage_error("--output %s: only %%d-style numbers may be used", s);
+		conversions++;
+	}
+	if (conversions > 1)
+		usage_error("--output %s: more than one number", s);
+	return conversions == 1;
+}
+

@@ -33,6 +33,10 @@ double tool_double(const char *opt, const char *arg, double min, double max);
 /* A list of up to max integers separated by commas or 'x'; returns count. */
 int tool_ints(const char *opt, const char *arg, int *v, int max, long min, long max_value);
 
+/* Does an output name hold one %d-style number (out-%04d.png)?  Any other
+ * conversion, or two, is a usage error. */
+int tool_is_pattern(const char *name);
+
 /* The input: the files left on the command line, read one after another
  * as one stream, or standard input when there are none. */
 typedef struct tool_input {
