@@ -411,13 +411,11 @@ static void train_cached(cnn_net *net, const cnn_dataset *ds, const cnn_dataset 
 				       p->tally.loss / p->tally.count,
 				       (double)p->tally.correct / p->tally.count,
 				       cnn_net_learning_rate(net));
-			if (opt.checkpoint && cnn_net_step(net) % opt.checkpoint == 0) {
-				struct progress next = *p;
-				next.batch++;
-				save(net, &next, 1);
-			}
+			/* A checkpoint records the batch to do next. */
 			struct progress next = *p;
 			next.batch++;
+			if (opt.checkpoint && cnn_net_step(net) % opt.checkpoint == 0)
+				save(net, &next, 1);
 			check_stop(net, &next);
 		}
 		if (tty)

@@ -387,13 +387,20 @@ const float *cnn_net_output(const cnn_net *net)
 	return net->layer[net->nlayers - 1].output;
 }
 
+static int require_loss(const cnn_layer *last)
+{
+	if (!last->type->loss)
+		return cnn_error("the last layer [%s] is not a loss (softmax, cost or logistic)",
+				 last->type->name);
+	return CNN_OK;
+}
+
 int cnn_net_loss(cnn_net *net, const float *x, const float *truth, int n, double *loss)
 {
 	cnn_layer *last = &net->layer[net->nlayers - 1];
 
-	if (!last->type->loss)
-		return cnn_error("the last layer [%s] is not a loss (softmax, cost or logistic)",
-				 last->type->name);
+	if (require_loss(last))
+		return CNN_ERR;
 	if (run_forward(net, x, n, 0))
 		return CNN_ERR;
 	memcpy(net->truth, truth, sizeof *truth * (size_t)n * last->outputs);
@@ -405,9 +412,8 @@ int cnn_net_gradients(cnn_net *net, const float *x, const float *truth, int n,
 {
 	cnn_layer *last = &net->layer[net->nlayers - 1];
 
-	if (!last->type->loss)
-		return cnn_error("the last layer [%s] is not a loss (softmax, cost or logistic)",
-				 last->type->name);
+	if (require_loss(last))
+		return CNN_ERR;
 	int mixing = net->mix_layer >= -1;
 
 	if (run_forward(net, x, n, 1))
