@@ -561,6 +561,50 @@ typedef struct cnn_draw_style {
 int cnn_draw_boxes(cnn_tensor *img, const cnn_tensor *boxes, const cnn_names *names,
 		   const cnn_draw_style *st);
 
+/* -------------------------------------------------------------- montage */
+
+/* Images tiled into one picture, a contact sheet, in reading order.  Tiles
+ * are added one at a time and kept small (u8, at most the tile size or,
+ * without one, 256 x 256), whatever the size of the images added. */
+typedef struct cnn_montage cnn_montage;
+
+typedef struct cnn_montage_opts {
+	int tile_h, tile_w;     /* each image is scaled to fit, centred (0, 0:
+				 * the largest image's size, at most 256 x 256) */
+	int columns;            /* 0: ceil(sqrt(tiles)); never more than tiles */
+	int gap;                /* pixels between tiles */
+	uint8_t background[3];  /* gaps, captions, around other shapes (RGB) */
+	double lo, hi;          /* values mapped to 0 and 255; lo == hi: u8 as
+				 * it is, u16 0..65535, others 0..255 when they
+				 * lie in it, else each image's own min..max */
+	const cnn_names *names; /* class names in box labels (may be NULL;
+				 * must outlive the montage) */
+} cnn_montage_opts;
+
+/* Gap 2, white, every size and the range automatic. */
+void cnn_montage_defaults(cnn_montage_opts *o);
+cnn_montage *cnn_montage_new(const cnn_montage_opts *o);
+void cnn_montage_free(cnn_montage *m);
+/* Add a tile: image is C x H x W with C 1..4 (alpha is dropped), any
+ * numeric dtype.  caption (text under the tile), boxes and truth (drawn
+ * solid and dashed, in image pixels) and mask (u8, u16, i32 or i64,
+ * H x W or 1 x H x W, a class per pixel, scaled to the image; classes
+ * above 0 blended in their colours at 50%) may each be NULL. */
+int cnn_montage_add(cnn_montage *m, const cnn_tensor *image, const char *caption,
+		    const cnn_tensor *boxes, const cnn_tensor *truth,
+		    const cnn_tensor *mask);
+int64_t cnn_montage_count(const cnn_montage *m);
+/* The picture, "image", u8 C x H x W: gray when every tile is gray and
+ * nothing is drawn in colour, else RGB.  Columns widen to the longest
+ * caption.  Fails when no tile has been added. */
+cnn_tensor *cnn_montage_render(const cnn_montage *m);
+/* A label as a caption into buf: text as it is; a single whole number as
+ * the class's name (from names, may be NULL) or number; other single
+ * numbers with %g; a vector of class probabilities or scores as its best
+ * class and value, "shirt 0.62". */
+int cnn_montage_caption(const cnn_tensor *label, const cnn_names *names, char *buf,
+			size_t size);
+
 /* ------------------------------------------------------------- plotting */
 
 /* Line plots rendered to an image: axes with round tick values, a grid,
@@ -580,6 +624,71 @@ void cnn_plot_range(cnn_plot *p, double xmin, double xmax, double ymin, double y
 void cnn_plot_logy(cnn_plot *p, int logy);
 /* The picture: u8 3 x height x width, named "image". */
 cnn_tensor *cnn_plot_render(const cnn_plot *p);
+
+/* ---------------------------------------------------------- augmentation */
+
+/* Per-channel statistics of images on a 0..1 scale (u8 values / 255, u16
+ * / 65535, other dtypes / 255): mean and standard deviation, and the
+ * principal axes of the channels' joint spread (AlexNet's PCA of colour):
+ * eigvec[k] is the k-th axis, largest spread first, eigval[k] the standard
+ * deviation along it (the square root of the covariance's eigenvalue). */
+#define CNN_STATS_MAX_CHANNELS 16
+typedef struct cnn_image_stats {
+	int channels;
+	double count; /* pixels seen */
+	double sum[CNN_STATS_MAX_CHANNELS];
+	double cross[CNN_STATS_MAX_CHANNELS][CNN_STATS_MAX_CHANNELS];
+	double mean[CNN_STATS_MAX_CHANNELS], std[CNN_STATS_MAX_CHANNELS];
+	double eigval[CNN_STATS_MAX_CHANNELS];
+	double eigvec[CNN_STATS_MAX_CHANNELS][CNN_STATS_MAX_CHANNELS];
+} cnn_image_stats;
+
+void cnn_image_stats_init(cnn_image_stats *s);
+/* Add an image C x H x W; every image must have the same C. */
+int cnn_image_stats_add(cnn_image_stats *s, const cnn_tensor *img);
+/* Compute mean, std and the axes from the sums. */
+int cnn_image_stats_finish(cnn_image_stats *s);
+/* As a record of f32 "mean", "std", "eigval" (C) and "eigvec" (C x C). */
+int cnn_image_stats_to_record(const cnn_image_stats *s, cnn_record *rec);
+int cnn_image_stats_from_record(cnn_image_stats *s, const cnn_record *rec);
+
+/* A chain of random augmentations of a record's image, run in the order
+ * added (cnn-augment(1) describes every operation and its arguments).  The
+ * image (C x H x W) is computed in f32 and written back in its own dtype,
+ * or as f32 after normalize.  What belongs to the image follows it through
+ * every geometric operation: "boxes" and "boxes_true" (moved, clipped, and
+ * dropped when they leave the image or keep less than the min_visible
+ * fraction of their area), "mask" (H x W or 1 x H x W, integer classes,
+ * sampled at the nearest pixel); mixup and mosaic make "label" a soft
+ * label.  Other tensors pass through. */
+typedef struct cnn_augment cnn_augment;
+
+cnn_augment *cnn_augment_new(void);
+void cnn_augment_free(cnn_augment *a);
+/* The image's field name (default "image"). */
+int cnn_augment_field(cnn_augment *a, const char *field);
+void cnn_augment_min_visible(cnn_augment *a, double fraction);
+/* Append an operation: its name and its arguments (NULL or "" for the
+ * defaults), e.g. ("rotate", "15,p=0.5,fill=edge").  A bad name or argument
+ * is an error naming it. */
+int cnn_augment_add(cnn_augment *a, const char *name, const char *args);
+/* The operations' names, for help texts. */
+const char *cnn_augment_names(void);
+/* Must the operation be given a value (rotate 15), or has it defaults? */
+int cnn_augment_needs_value(const char *name);
+/* Does the chain need statistics of the data (normalize without mean and
+ * std, pca-color without eig=imagenet)?  Then give them before running. */
+int cnn_augment_needs_stats(const cnn_augment *a);
+int cnn_augment_set_stats(cnn_augment *a, const cnn_image_stats *s);
+/* Does it combine records (mixup, mosaic), so that a pool matters? */
+int cnn_augment_mixes(const cnn_augment *a);
+/* The augmented copy of record in.  Every random number comes from seed,
+ * so the same seed gives the same record on any machine and thread.
+ * mixup and mosaic draw partners from the npool records of pool (in's
+ * neighbours in the stream; NULL: in alone), each augmented by the chain
+ * before them with numbers of its own. */
+cnn_record *cnn_augment_record(const cnn_augment *a, const cnn_record *in, uint64_t seed,
+			       const cnn_record *const *pool, int npool);
 
 /* --------------------------------------------------------------- networks */
 
