@@ -3,11 +3,12 @@
  * boxes and masks that belong to them following.
  *
  * Records are taken a window at a time: the window is the pool that mixup
- * and mosaic draw partners from, and its records are augmented in parallel
- * and written in order.  Every record's numbers come from (seed, pass,
+ * and mosaic draw partners from, its records are augmented in parallel by
+ * worker threads and written in order while the next window is read.  Every record's numbers come from (seed, pass,
  * position), so the output is the same for any thread count.
  */
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -269,15 +270,18 @@ static uint64_t record_seed(long pass, int64_t index)
 	return x ^ (x >> 29);
 }
 
-/* A window of records, and where each came from for messages: the
- * windows are the same however the input is split into files, so that
- * re-reading the files and reading their spooled copy agree. */
+/* A window of records, and where each came from for messages.  Windows
+ * are cut by count alone, however the input is split into files, so that
+ * reading the files again and reading their spooled copy agree. */
 struct window {
 	int n, cap;
+	int64_t first;    /* the position of its first record in the pass */
 	cnn_record **recs, **done;
 	char **err;
-	char **file;      /* the file of each record (shared strings) */
+	char **file;      /* the file of each record: one of names */
 	int64_t *number;  /* and its number in that file, from 1 */
+	char **names;     /* the files it holds, at most one per record */
+	int nnames;
 };
 
 static struct window *window_new(int cap)
@@ -287,7 +291,8 @@ static struct window *window_new(int cap)
 	if (!w || !(w->recs = calloc(cap, sizeof *w->recs)) ||
 	    !(w->done = calloc(cap, sizeof *w->done)) || !(w->err = calloc(cap, sizeof *w->err)) ||
 	    !(w->file = calloc(cap, sizeof *w->file)) ||
-	    !(w->number = calloc(cap, sizeof *w->number)))
+	    !(w->number = calloc(cap, sizeof *w->number)) ||
+	    !(w->names = calloc(cap, sizeof *w->names)))
 		die("out of memory");
 	w->cap = cap;
 	for (int i = 0; i < cap; i++)
@@ -302,83 +307,172 @@ static void window_free(struct window *w)
 		cnn_record_free(w->recs[i]);
 		free(w->err[i]);
 	}
+	for (int i = 0; i < w->nnames; i++)
+		free(w->names[i]);
 	free(w->recs);
 	free(w->done);
 	free(w->err);
 	free(w->file);
 	free(w->number);
+	free(w->names);
 	free(w);
 }
 
-/* Augment the window's records in parallel, then write them in order, or
- * stop at the first (in order) that failed. */
-static void augment_window(struct window *w, cnn_writer *out, long pass, int64_t first)
-{
-	const cnn_record *const *pool = (const cnn_record *const *)w->recs;
-	int n = w->n;
-
-	#pragma omp parallel for schedule(dynamic, 1) num_threads(cnn_threads())
-	for (int i = 0; i < n; i++) {
-		w->done[i] = cnn_augment_record(chain, w->recs[i], record_seed(pass, first + i),
-						pool, n);
-		if (!w->done[i])
-			w->err[i] = strdup(cnn_errmsg());
-	}
-	for (int i = 0; i < n; i++) {
-		if (!w->done[i])
-			die("%s record %lld: %s", w->file[i], (long long)w->number[i],
-			    w->err[i] ? w->err[i] : "out of memory");
-		tool_write(out, w->done[i]);
-		cnn_record_free(w->done[i]);
-	}
-}
-
-/* The name of a record's file in messages: a spooled copy is named for
- * what it copied. */
-static char *display_name(const tool_input *in, int argc, char **argv, char **names, int *nnames)
+/* The name of the file a record just read came from; a spooled copy is
+ * named for what it copied. */
+static char *file_name(struct window *w, const tool_input *in, int argc, char **argv)
 {
 	const char *name = cnn_reader_name(in->rd);
 
 	if (spool_path[0] && strcmp(in->paths[0], spool_path) == 0)
 		name = argc == 0 ? "<stdin>" : argc == 1 ? argv[0] : "the input";
-	if (*nnames == 0 || strcmp(names[*nnames - 1], name) != 0) {
-		if (!(names[(*nnames)++] = strdup(name)))
+	if (w->nnames == 0 || strcmp(w->names[w->nnames - 1], name) != 0)
+		if (!(w->names[w->nnames++] = strdup(name)))
 			die("out of memory");
-	}
-	return names[*nnames - 1];
+	return w->names[w->nnames - 1];
 }
 
-static void augment_pass(tool_input *in, cnn_writer *out, cnn_writer *spool, long pass,
-			 int argc, char **argv)
+/* Fill the window with the next records (copying them to the spool). */
+static void window_read(struct window *w, tool_input *in, cnn_writer *spool, int64_t first,
+			int argc, char **argv)
 {
-	struct window *w = window_new((int)opt.window);
-	char **names = calloc(w->cap + 1, sizeof *names); /* a record adds one at most */
-	int nnames = 0;
-	int64_t first = 0;
+	for (int i = 0; i < w->nnames; i++)
+		free(w->names[i]);
+	w->nnames = 0;
+	w->first = first;
+	for (w->n = 0; w->n < w->cap && tool_read(in, w->recs[w->n], 0); w->n++) {
+		w->file[w->n] = file_name(w, in, argc, argv);
+		w->number[w->n] = cnn_reader_count(in->rd);
+		if (spool)
+			tool_write(spool, w->recs[w->n]);
+	}
+}
 
-	if (!names)
-		die("out of memory");
-	do {
-		/* The names of the last window's files can go, but for the last
-		 * file, which may go on. */
-		while (nnames > 1) {
-			free(names[0]);
-			memmove(names, names + 1, --nnames * sizeof *names);
+/* Write the window's augmented records in order, or stop at the first
+ * (in order) that failed. */
+static void window_write(struct window *w, cnn_writer *out)
+{
+	for (int i = 0; i < w->n; i++) {
+		if (!w->done[i])
+			die("%s record %lld: %s", w->file[i], (long long)w->number[i],
+			    w->err[i] ? w->err[i] : "out of memory");
+		tool_write(out, w->done[i]);
+		cnn_record_free(w->done[i]);
+		w->done[i] = NULL;
+	}
+}
+
+/* The workers: threads that augment the records of a window, taking them
+ * one at a time.  They sleep between windows rather than spin, so that
+ * cnn-augment runs well beside the trainer it feeds. */
+struct crew {
+	pthread_mutex_t mu;
+	pthread_cond_t start, finished;
+	struct window *w;
+	long pass;
+	int next, done, generation, quit;
+};
+
+static void augment_one(struct window *w, int i, long pass)
+{
+	const cnn_record *const *pool = (const cnn_record *const *)w->recs;
+
+	w->done[i] = cnn_augment_record(chain, w->recs[i], record_seed(pass, w->first + i),
+					pool, w->n);
+	if (!w->done[i]) {
+		free(w->err[i]);
+		w->err[i] = strdup(cnn_errmsg());
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct crew *c = arg;
+	int seen = 0;
+
+	pthread_mutex_lock(&c->mu);
+	for (;;) {
+		while (c->generation == seen && !c->quit)
+			pthread_cond_wait(&c->start, &c->mu);
+		if (c->quit)
+			break;
+		seen = c->generation;
+		while (c->next < c->w->n) {
+			int i = c->next++;
+			pthread_mutex_unlock(&c->mu);
+			augment_one(c->w, i, c->pass);
+			pthread_mutex_lock(&c->mu);
+			if (++c->done == c->w->n)
+				pthread_cond_signal(&c->finished);
 		}
-		for (w->n = 0; w->n < w->cap && tool_read(in, w->recs[w->n], 0); w->n++) {
-			w->file[w->n] = display_name(in, argc, argv, names, &nnames);
-			w->number[w->n] = cnn_reader_count(in->rd);
-			if (spool)
-				tool_write(spool, w->recs[w->n]);
-		}
-		if (w->n)
-			augment_window(w, out, pass, first);
-		first += w->n;
-	} while (w->n == w->cap);
-	for (int i = 0; i < nnames; i++)
-		free(names[i]);
-	free(names);
-	window_free(w);
+	}
+	pthread_mutex_unlock(&c->mu);
+	return NULL;
+}
+
+static void crew_start(struct crew *c, struct window *w, long pass)
+{
+	pthread_mutex_lock(&c->mu);
+	c->w = w;
+	c->pass = pass;
+	c->next = c->done = 0;
+	c->generation++;
+	pthread_cond_broadcast(&c->start);
+	pthread_mutex_unlock(&c->mu);
+}
+
+static void crew_wait(struct crew *c)
+{
+	pthread_mutex_lock(&c->mu);
+	while (c->done < c->w->n)
+		pthread_cond_wait(&c->finished, &c->mu);
+	pthread_mutex_unlock(&c->mu);
+}
+
+/* One pass: while the workers augment one window, this thread writes the
+ * window before it and reads the window after it. */
+static void augment_pass(struct crew *c, tool_input *in, cnn_writer *out, cnn_writer *spool,
+			 long pass, int argc, char **argv)
+{
+	struct window *cur = window_new((int)opt.window), *next = window_new((int)opt.window);
+
+	window_read(cur, in, spool, 0, argc, argv);
+	if (cur->n)
+		crew_start(c, cur, pass);
+	while (cur->n) {
+		struct window *t;
+		next->n = 0;
+		if (cur->n == cur->cap)
+			window_read(next, in, spool, cur->first + cur->n, argc, argv);
+		crew_wait(c);
+		if (next->n)
+			crew_start(c, next, pass);
+		window_write(cur, out);
+		t = cur, cur = next, next = t;
+	}
+	window_free(cur);
+	window_free(next);
+}
+
+static void crew_init(struct crew *c, pthread_t *tid, int n)
+{
+	memset(c, 0, sizeof *c);
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->start, NULL);
+	pthread_cond_init(&c->finished, NULL);
+	for (int i = 0; i < n; i++)
+		if (pthread_create(&tid[i], NULL, worker, c))
+			die("cannot start a thread");
+}
+
+static void crew_end(struct crew *c, pthread_t *tid, int n)
+{
+	pthread_mutex_lock(&c->mu);
+	c->quit = 1;
+	pthread_cond_broadcast(&c->start);
+	pthread_mutex_unlock(&c->mu);
+	for (int i = 0; i < n; i++)
+		pthread_join(tid[i], NULL);
 }
 
 int main(int argc, char **argv)
@@ -386,7 +480,9 @@ int main(int argc, char **argv)
 	tool_input in;
 	cnn_writer *out = NULL, *spool = NULL;
 	cnn_image_stats st;
-	int need_stats, reread;
+	struct crew crew;
+	pthread_t *tid;
+	int need_stats, reread, nthreads;
 
 	tool_init("cnn-augment");
 	parse_options(argc, argv);
@@ -417,6 +513,10 @@ int main(int argc, char **argv)
 		if (opt.operations == 0)
 			return 0;
 	}
+	nthreads = cnn_threads();
+	if (!(tid = calloc(nthreads, sizeof *tid)))
+		die("out of memory");
+	crew_init(&crew, tid, nthreads);
 	out = tool_output(opt.output, opt.level);
 	for (long pass = 0; pass < opt.repeat; pass++) {
 		/* The first pass over a pipe keeps a copy for the others. */
@@ -424,12 +524,14 @@ int main(int argc, char **argv)
 		open_pass(&in, need_stats ? 1 : (int)pass, argc, argv);
 		if (first_read && opt.repeat > 1 && !reread)
 			spool = open_spool();
-		augment_pass(&in, out, spool, pass, argc, argv);
+		augment_pass(&crew, &in, out, spool, pass, argc, argv);
 		tool_input_close(&in);
 		if (spool)
 			tool_output_close(spool), spool = NULL;
 	}
 	tool_output_close(out);
+	crew_end(&crew, tid, nthreads);
+	free(tid);
 	cnn_augment_free(chain);
 	return 0;
 }

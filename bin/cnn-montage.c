@@ -30,6 +30,7 @@ static const char help[] =
 	"                        probability\n"
 	"      --caption FIELD   caption from FIELD instead (text such as path, or a\n"
 	"                        class such as prediction)\n"
+	"      --captions FILE   caption tile N with line N of FILE\n"
 	"  -N, --names FILE      class names, one per line, for captions and boxes\n"
 	"  -b, --boxes           draw the boxes, and the ground truth (boxes_true)\n"
 	"                        dashed\n"
@@ -40,12 +41,12 @@ static const char help[] =
 	"  -f, --field NAME      the image (default: image)\n"
 	TOOL_COMMON_HELP;
 
-enum { OPT_CAPTION = 256, OPT_RANGE };
+enum { OPT_CAPTION = 256, OPT_CAPTIONS, OPT_RANGE };
 
 struct options {
 	const char *field, *caption;
 	int boxes, mask;
-	cnn_names *names;
+	cnn_names *names, *captions;
 };
 
 /* Has the name one of the picture endings? */
@@ -84,7 +85,11 @@ static void add(const struct options *o, const tool_input *in, const cnn_record 
 
 	if (!img)
 		die_record(in, "no tensor \"%s\"", o->field);
-	if (o->caption) {
+	if (o->captions) {
+		const char *line = cnn_names_get(o->captions, (int)cnn_montage_count(m));
+		snprintf(caption, sizeof caption, "%s", line ? line : "");
+		label = img;
+	} else if (o->caption) {
 		if (!(label = cnn_record_get(rec, o->caption)))
 			die_record(in, "no tensor \"%s\"", o->caption);
 		if (cnn_montage_caption(label, o->names, caption, sizeof caption))
@@ -113,6 +118,7 @@ int main(int argc, char **argv)
 		{"background", required_argument, 0, 'B'},
 		{"labels", no_argument, 0, 'l'},
 		{"caption", required_argument, 0, OPT_CAPTION},
+		{"captions", required_argument, 0, OPT_CAPTIONS},
 		{"names", required_argument, 0, 'N'},
 		{"boxes", no_argument, 0, 'b'},
 		{"mask", no_argument, 0, 'm'},
@@ -121,7 +127,7 @@ int main(int argc, char **argv)
 		TOOL_COMMON_OPTIONS, {0, 0, 0, 0}};
 	struct options o = {.field = "image"};
 	cnn_montage_opts mo;
-	const char *output = "-", *names = NULL;
+	const char *output = "-", *names = NULL, *captions = NULL;
 	long count = 64;
 	int v[3], n, c;
 	cnn_montage *m;
@@ -151,6 +157,7 @@ int main(int argc, char **argv)
 			break;
 		case 'l': o.caption = o.caption ? o.caption : "label"; break;
 		case OPT_CAPTION: o.caption = optarg; break;
+		case OPT_CAPTIONS: captions = optarg; break;
 		case 'N': names = optarg; break;
 		case 'b': o.boxes = 1; break;
 		case 'm': o.mask = 1; break;
@@ -166,7 +173,8 @@ int main(int argc, char **argv)
 	/* Checked before reading, so that a forgotten -o fails at once. */
 	if (strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
 		die("will not write a picture to a terminal (redirect it or use -o FILE)");
-	if (names && !(o.names = cnn_names_load(names)))
+	if ((names && !(o.names = cnn_names_load(names))) ||
+	    (captions && !(o.captions = cnn_names_load(captions))))
 		die_lib();
 	mo.names = o.names;
 	if (!(m = cnn_montage_new(&mo)) || !(rec = cnn_record_new()))
@@ -183,5 +191,6 @@ int main(int argc, char **argv)
 	cnn_montage_free(m);
 	cnn_record_free(rec);
 	cnn_names_free(o.names);
+	cnn_names_free(o.captions);
 	return 0;
 }

@@ -291,36 +291,39 @@ int aug_crop(aug_item *it, int64_t x0, int64_t y0, int64_t h, int64_t w,
 	     const aug_fill *fill)
 {
 	int64_t c = aug_channels(it), ih = aug_height(it), iw = aug_width(it);
-	int64_t dim[3] = {c, h, w};
+	int64_t dim[3] = {c, h, w}, mdim[3] = {1, h, w}, *col = malloc((w + 1) * sizeof *col);
 	double m[6] = {1, 0, (double)-x0, 0, 1, (double)-y0};
 	cnn_tensor *out = cnn_tensor_new(it->img->name, CNN_F32, 3, dim), *mask = NULL;
+	size_t msize = it->mask ? cnn_dtype_size(it->mask->dtype) : 0;
 	const float *src = it->img->data;
 	float *dst = out ? out->data : NULL;
 
-	if (it->mask) {
-		int nd = it->mask->ndim;
-		mask = cnn_tensor_new(it->mask->name, it->mask->dtype, nd, dim + 3 - nd);
-		if (nd == 3)
-			mask->dim[0] = 1;
-	}
-	if (!out || (it->mask && !mask)) {
+	if (it->mask)
+		mask = cnn_tensor_new(it->mask->name, it->mask->dtype, it->mask->ndim,
+				      mdim + 3 - it->mask->ndim);
+	if (!out || !col || (it->mask && !mask)) {
 		cnn_tensor_free(out);
 		cnn_tensor_free(mask);
+		free(col);
 		return cnn_error("out of memory");
 	}
+	/* The source column of each output column (-1: the fill), once. */
+	for (int64_t x = 0; x < w; x++)
+		col[x] = border_index(x0 + x, iw, fill->border);
 	for (int64_t y = 0; y < h; y++) {
 		int64_t sy = border_index(y0 + y, ih, fill->border);
-		for (int64_t x = 0; x < w; x++) {
-			int64_t sx = border_index(x0 + x, iw, fill->border);
-			int inside = sx >= 0 && sy >= 0;
-			for (int64_t k = 0; k < c; k++)
-				dst[(k * h + y) * w + x] =
-					inside ? src[(k * ih + sy) * iw + sx] : fill->value;
-			if (mask && inside)
-				cnn_tensor_set(mask, y * w + x,
-					       cnn_tensor_get(it->mask, sy * iw + sx));
+		for (int64_t k = 0; k < c; k++) {
+			const float *row = src + (k * ih + (sy < 0 ? 0 : sy)) * iw;
+			float *to = dst + (k * h + y) * w;
+			for (int64_t x = 0; x < w; x++)
+				to[x] = sy < 0 || col[x] < 0 ? fill->value : row[col[x]];
 		}
+		for (int64_t x = 0; msize && sy >= 0 && x < w; x++)
+			if (col[x] >= 0)
+				memcpy((char *)mask->data + (y * w + x) * msize,
+				       (char *)it->mask->data + (sy * iw + col[x]) * msize, msize);
 	}
+	free(col);
 	cnn_tensor_free(it->img);
 	it->img = out;
 	if (mask) {

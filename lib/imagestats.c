@@ -19,6 +19,8 @@ int cnn_image_stats_add(cnn_image_stats *s, const cnn_tensor *img)
 	double full, sum[CNN_STATS_MAX_CHANNELS] = {0};
 	double cross[CNN_STATS_MAX_CHANNELS][CNN_STATS_MAX_CHANNELS] = {{0}};
 	char desc[128];
+	cnn_tensor *f;
+	const float *x;
 
 	if (img->ndim != 3 || img->dtype == CNN_TEXT || img->dim[0] > CNN_STATS_MAX_CHANNELS)
 		return cnn_error("tensor \"%s\" is %s; statistics want an image C x H x W of up to %d channels",
@@ -29,6 +31,9 @@ int cnn_image_stats_add(cnn_image_stats *s, const cnn_tensor *img)
 	if (s->channels && s->channels != c)
 		return cnn_error("tensor \"%s\" has %lld channels, earlier images %d", img->name,
 				 (long long)c, s->channels);
+	if (!(f = cnn_tensor_convert(img, CNN_F32)))
+		return CNN_ERR;
+	x = f->data;
 	s->channels = (int)c;
 	full = img->dtype == CNN_U16 ? 65535 : 255;
 	/* Sums per image first, so that the running totals add numbers of
@@ -36,7 +41,7 @@ int cnn_image_stats_add(cnn_image_stats *s, const cnn_tensor *img)
 	for (int64_t i = 0; i < plane; i++) {
 		double v[CNN_STATS_MAX_CHANNELS];
 		for (int64_t k = 0; k < c; k++)
-			v[k] = cnn_tensor_get(img, k * plane + i) / full;
+			v[k] = x[k * plane + i] / full;
 		for (int64_t k = 0; k < c; k++) {
 			sum[k] += v[k];
 			for (int64_t j = 0; j <= k; j++)
@@ -49,6 +54,7 @@ int cnn_image_stats_add(cnn_image_stats *s, const cnn_tensor *img)
 			s->cross[k][j] += cross[k][j];
 	}
 	s->count += plane;
+	cnn_tensor_free(f);
 	return CNN_OK;
 }
 

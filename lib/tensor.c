@@ -206,6 +206,15 @@ cnn_tensor *cnn_tensor_convert(const cnn_tensor *t, cnn_dtype dtype)
 		float *d = r->data;
 		for (int64_t i = 0; i < n; i++)
 			d[i] = s[i];
+	} else if (dtype == CNN_U8 && t->dtype == CNN_F32) {
+		/* And back: clamped, then rounded half to even as nearbyint() in
+		 * the generic loop, by adding and taking away 2^23. */
+		const float *s = t->data;
+		uint8_t *d = r->data;
+		for (int64_t i = 0; i < n; i++) {
+			float v = fminf(fmaxf(s[i], 0), 255);
+			d[i] = (uint8_t)((v + 0x1p23f) - 0x1p23f);
+		}
 	} else {
 		for (int64_t i = 0; i < n; i++)
 			cnn_tensor_set(r, i, cnn_tensor_get(t, i));

@@ -233,3 +233,17 @@ five() {
 	run cnn-montage -N "$TMP/none.names" "$TMP/five.cnn"
 	[ "$status" -eq 1 ]
 }
+
+@test "--captions FILE: tile N captioned with line N" {
+	printf 'first\nsecond\n' > "$TMP/captions"
+	cnn-load $FASHION/t10k-images-idx3-ubyte.gz | cnn-head -n 3 > "$TMP/three.cnn"
+	cnn-montage -c 3 -o "$TMP/plain.png" "$TMP/three.cnn"
+	cnn-montage -c 3 --captions "$TMP/captions" -o "$TMP/cap.png" "$TMP/three.cnn"
+	run bash -c "cnn-load '$TMP/plain.png' '$TMP/cap.png' | cnn-info -r"
+	[ "$status" -eq 0 ]
+	# the captions add a band under the tiles
+	[[ "${lines[0]}" == "1: image=u8 1x28x"* ]]
+	[[ "${lines[1]}" != "2: image=u8 1x28x"* ]]
+	run cnn-montage --captions "$TMP/missing" -o "$TMP/x.png" "$TMP/three.cnn"
+	[ "$status" -eq 1 ]
+}
