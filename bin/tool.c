@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -23,6 +24,12 @@ void tool_init(const char *name)
 	/* Writing into a closed pipe (`| head -c 1`) ends us quietly, as it
 	 * should: undo an inherited SIG_IGN. */
 	signal(SIGPIPE, SIG_DFL);
+	/* Records come one after another at much the same size: keep the
+	 * memory of the last for the next, rather than hand its pages back to
+	 * the kernel and fault them in again (glibc maps blocks of 128 KiB and
+	 * more afresh each time, and trims the heaps of threads eagerly). */
+	mallopt(M_MMAP_THRESHOLD, 32 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 }
 
 static void vsay(const char *fmt, va_list ap)

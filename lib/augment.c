@@ -276,11 +276,14 @@ static int put_owned(cnn_record *r, cnn_tensor **t)
 static cnn_record *item_store(const cnn_augment *a, const cnn_record *in, aug_item *it)
 {
 	cnn_record *out = cnn_record_new();
-	cnn_tensor *img = cnn_tensor_convert(it->img, it->dtype);
+	/* An f32 image is handed over as it is; others are converted back. */
+	cnn_tensor *img = it->dtype == CNN_F32 ? it->img : cnn_tensor_convert(it->img, it->dtype);
 	cnn_tensor **ours[] = {&img, &it->boxes[0], &it->boxes[1], &it->mask, &it->label};
 	const char *names[] = {a->field, box_fields[0], box_fields[1], "mask", "label"};
 	int n = (int)(sizeof ours / sizeof ours[0]), rc = out && img ? CNN_OK : CNN_ERR;
 
+	if (img == it->img)
+		it->img = NULL;
 	for (int i = 0; i < in->n && rc == CNN_OK; i++) {
 		const cnn_tensor *t = in->tensor[i];
 		cnn_tensor *copy = NULL;

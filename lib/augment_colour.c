@@ -11,24 +11,12 @@
 #include <string.h>
 
 #include "augment.h"
+#include "simd/simd.h"
 
-static void clamp(aug_item *it)
+/* The whole image scaled by a and clamped to 0..white. */
+static void scale_values(aug_item *it, float a)
 {
-	float *v = it->img->data, full = it->full;
-	int64_t n = cnn_tensor_count(it->img);
-
-	for (int64_t i = 0; i < n; i++)
-		v[i] = fminf(fmaxf(v[i], 0), full);
-}
-
-static void scale_values(aug_item *it, float f)
-{
-	float *v = it->img->data;
-	int64_t n = cnn_tensor_count(it->img);
-
-	for (int64_t i = 0; i < n; i++)
-		v[i] *= f;
-	clamp(it);
+	cnn_simd_pixels()->affine(it->img->data, cnn_tensor_count(it->img), a, 0, 0, 0, it->full);
 }
 
 /* darknet's rand_scale: a factor in 1..s, or its inverse, each half the
@@ -54,30 +42,44 @@ int aug_exposure(const aug_op *op, aug_item *it)
 	return CNN_OK;
 }
 
+static const float luma_weight[3] = {0.299f, 0.587f, 0.114f};
+
 /* ITU-R BT.601 luma of pixel i (the channel itself when gray). */
 static float luma(const float *v, int64_t c, int64_t plane, int64_t i)
 {
 	if (c < 3)
 		return v[i];
-	return 0.299f * v[i] + 0.587f * v[plane + i] + 0.114f * v[2 * plane + i];
+	return luma_weight[0] * v[i] + luma_weight[1] * v[plane + i] +
+	       luma_weight[2] * v[2 * plane + i];
 }
 
 int aug_contrast(const aug_op *op, aug_item *it)
 {
+	const struct cnn_simd_pixels *px = cnn_simd_pixels();
 	int64_t c = aug_channels(it), plane = aug_height(it) * aug_width(it);
 	float f = (float)aug_uniform(it, op->lo, op->hi), *v = it->img->data;
-	double sum = 0;
-	float mean;
+	double mean = 0;
 
-	/* As torchvision: blend with the mean gray level of the image. */
-	for (int64_t i = 0; i < plane; i++)
-		sum += luma(v, c, plane, i);
-	mean = (float)(sum / plane);
+	/* As torchvision: blend with the mean gray level of the image, the
+	 * mean of the luma being the luma of the channels' means. */
+	if (c < 3)
+		mean = px->sum(v, plane) / plane;
+	else
+		for (int k = 0; k < 3; k++)
+			mean += luma_weight[k] * px->sum(v + k * plane, plane) / plane;
 	for (int64_t k = 0; k < (c < 3 ? c : 3); k++)
-		for (int64_t i = 0; i < plane; i++)
-			v[k * plane + i] = f * v[k * plane + i] + (1 - f) * mean;
-	clamp(it);
+		px->affine(v + k * plane, plane, f, (float)mean, (float)mean, 0, it->full);
 	return CNN_OK;
+}
+
+static inline float maxf(float a, float b)
+{
+	return a > b ? a : b;
+}
+
+static inline float minf(float a, float b)
+{
+	return a < b ? a : b;
 }
 
 int aug_saturation(const aug_op *op, aug_item *it)
@@ -91,12 +93,12 @@ int aug_saturation(const aug_op *op, aug_item *it)
 	/* HSV's saturation (max - min) / max scaled with hue and value kept:
 	 * every channel's distance below the maximum scales. */
 	for (int64_t i = 0; i < plane; i++) {
-		float v = fmaxf(r[i], fmaxf(g[i], b[i]));
+		float v = maxf(r[i], maxf(g[i], b[i]));
 		r[i] = v - f * (v - r[i]);
 		g[i] = v - f * (v - g[i]);
 		b[i] = v - f * (v - b[i]);
 	}
-	clamp(it);
+	scale_values(it, 1);
 	return CNN_OK;
 }
 
@@ -109,8 +111,8 @@ int aug_hue(const aug_op *op, aug_item *it)
 	if (aug_channels(it) < 3)
 		return CNN_OK;
 	for (int64_t i = 0; i < plane; i++) {
-		float mx = fmaxf(r[i], fmaxf(g[i], b[i]));
-		float mn = fminf(r[i], fminf(g[i], b[i])), d = mx - mn, h, f, p, q, t;
+		float mx = maxf(r[i], maxf(g[i], b[i]));
+		float mn = minf(r[i], minf(g[i], b[i])), d = mx - mn, h, f, p, q, t;
 		int sector;
 		if (d <= 0)
 			continue; /* a gray has no hue to turn */
@@ -139,16 +141,14 @@ int aug_hue(const aug_op *op, aug_item *it)
 	return CNN_OK;
 }
 
-/* Add delta[k] (image units) to channel k. */
+/* Add delta[k] (image units) to channel k, clamped to 0..white. */
 static void shift_channels(aug_item *it, const float *delta, int64_t channels)
 {
 	int64_t plane = aug_height(it) * aug_width(it);
 	float *v = it->img->data;
 
 	for (int64_t k = 0; k < channels; k++)
-		for (int64_t i = 0; i < plane; i++)
-			v[k * plane + i] += delta[k];
-	clamp(it);
+		cnn_simd_pixels()->affine(v + k * plane, plane, 1, 0, delta[k], 0, it->full);
 }
 
 int aug_color_shift(const aug_op *op, aug_item *it)
@@ -203,10 +203,9 @@ int aug_noise(const aug_op *op, aug_item *it)
 	if (!z)
 		return cnn_error("out of memory");
 	fill_normal(&it->rng, z, n, (float)(aug_uniform(it, op->lo, op->hi) * it->full));
-	for (int64_t i = 0; i < n; i++)
-		v[i] += z[i];
+	cnn_simd_pixels()->axpy(v, z, n, 1);
 	free(z);
-	clamp(it);
+	scale_values(it, 1);
 	return CNN_OK;
 }
 
@@ -286,7 +285,7 @@ static void erase_rect(const aug_op *op, aug_item *it, int64_t x0, int64_t y0,
 			if (op->random_value) {
 				fill_normal(&it->rng, row + x0, x1 - x0, it->full / 4);
 				for (int64_t x = x0; x < x1; x++)
-					row[x] = fminf(fmaxf(row[x] + it->full / 2, 0), it->full);
+					row[x] = minf(maxf(row[x] + it->full / 2, 0), it->full);
 			} else {
 				for (int64_t x = x0; x < x1; x++)
 					row[x] = op->fill.value;
@@ -354,9 +353,9 @@ int aug_normalize(const aug_op *op, aug_item *it)
 				 (long long)c, c == 1 ? "" : "s", op->nmean, op->nstd);
 	for (int64_t k = 0; k < c; k++) {
 		float m = op->mean[op->nmean > 1 ? k : 0] * it->full;
-		float s = 1 / (op->std[op->nstd > 1 ? k : 0] * it->full);
-		for (int64_t i = 0; i < plane; i++)
-			v[k * plane + i] = (v[k * plane + i] - m) * s;
+		float sd = op->std[op->nstd > 1 ? k : 0] * it->full;
+		/* No clamping: lo = hi. */
+		cnn_simd_pixels()->affine(v + k * plane, plane, 1 / sd, m, 0, 0, 0);
 	}
 	it->dtype = CNN_F32;
 	return CNN_OK;

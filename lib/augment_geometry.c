@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "augment.h"
+#include "simd/simd.h"
 
 /* ----------------------------------------------------------- affine maps */
 
@@ -168,7 +169,7 @@ static int resample(aug_item *it, int64_t h, int64_t w, row_coords *coords,
 {
 	int64_t c = mask_only ? 0 : aug_channels(it), ih = aug_height(it), iw = aug_width(it);
 	int64_t dim[3] = {c, h, w}, plane = ih * iw;
-	cnn_tensor *out = mask_only ? NULL : cnn_tensor_new(it->img->name, CNN_F32, 3, dim);
+	cnn_tensor *out = mask_only ? NULL : cnn_tensor_empty(it->img->name, CNN_F32, 3, dim);
 	cnn_tensor *mask = NULL;
 	float *sx = malloc((w + 1) * sizeof *sx), *sy = malloc((w + 1) * sizeof *sy);
 	const float *src = it->img->data;
@@ -243,31 +244,55 @@ static int resample(aug_item *it, int64_t h, int64_t w, row_coords *coords,
 
 /* ------------------------------------------------------ transformations */
 
-static void reverse(void *base, int64_t n, int64_t stride, size_t size)
-{
-	unsigned char tmp[16], *a = base, *b = a + (n - 1) * stride * size;
+/* Reverse each line of h x w elements of size bytes (a mask's classes). */
+#define REVERSE_LINES(type)                                                 \
+	for (int64_t y = 0; y < h; y++) {                                   \
+		type *a = (type *)v + y * w, *b = a + w - 1, t;              \
+		for (; a < b; a++, b--)                                      \
+			t = *a, *a = *b, *b = t;                              \
+	}                                                                   \
+	break
 
-	for (; a < b; a += stride * size, b -= stride * size) {
-		memcpy(tmp, a, size);
-		memcpy(a, b, size);
-		memcpy(b, tmp, size);
+static void reverse_lines(void *v, int64_t h, int64_t w, size_t size)
+{
+	switch (size) {
+	case 1: REVERSE_LINES(uint8_t);
+	case 2: REVERSE_LINES(uint16_t);
+	case 4: REVERSE_LINES(uint32_t);
+	default: REVERSE_LINES(uint64_t);
+	}
+}
+
+/* Swap line y with line h - 1 - y, for every y above the middle. */
+static void swap_lines(unsigned char *v, int64_t h, size_t line)
+{
+	unsigned char tmp[4096];
+
+	for (int64_t y = 0; y < h / 2; y++) {
+		unsigned char *a = v + y * line, *b = v + (h - 1 - y) * line;
+		for (size_t done = 0; done < line; done += sizeof tmp) {
+			size_t n = line - done < sizeof tmp ? line - done : sizeof tmp;
+			memcpy(tmp, a + done, n);
+			memcpy(a + done, b + done, n);
+			memcpy(b + done, tmp, n);
+		}
 	}
 }
 
 /* Flip each line of every plane (horizontal) or the order of the lines. */
 static void flip_planes(void *data, int64_t planes, int64_t h, int64_t w, size_t size,
-			int horizontal)
+			int horizontal, int is_float)
 {
 	unsigned char *v = data;
 
 	for (int64_t p = 0; p < planes; p++, v += h * w * size) {
-		if (horizontal) {
+		if (!horizontal)
+			swap_lines(v, h, w * size);
+		else if (is_float)
 			for (int64_t y = 0; y < h; y++)
-				reverse(v + y * w * size, w, 1, size);
-		} else {
-			for (int64_t x = 0; x < w; x++)
-				reverse(v + x * size, h, w, size);
-		}
+				cnn_simd_pixels()->reverse((float *)v + y * w, w);
+		else
+			reverse_lines(v, h, w, size);
 	}
 }
 
@@ -276,10 +301,10 @@ void aug_flip(aug_item *it, int horizontal)
 	int64_t h = aug_height(it), w = aug_width(it);
 	double m[6] = {1, 0, 0, 0, 1, 0};
 
-	flip_planes(it->img->data, aug_channels(it), h, w, sizeof(float), horizontal);
+	flip_planes(it->img->data, aug_channels(it), h, w, sizeof(float), horizontal, 1);
 	if (it->mask)
 		flip_planes(it->mask->data, 1, h, w, cnn_dtype_size(it->mask->dtype),
-			    horizontal);
+			    horizontal, 0);
 	if (horizontal)
 		m[0] = -1, m[2] = (double)w;
 	else
@@ -293,7 +318,7 @@ int aug_crop(aug_item *it, int64_t x0, int64_t y0, int64_t h, int64_t w,
 	int64_t c = aug_channels(it), ih = aug_height(it), iw = aug_width(it);
 	int64_t dim[3] = {c, h, w}, mdim[3] = {1, h, w}, *col = malloc((w + 1) * sizeof *col);
 	double m[6] = {1, 0, (double)-x0, 0, 1, (double)-y0};
-	cnn_tensor *out = cnn_tensor_new(it->img->name, CNN_F32, 3, dim), *mask = NULL;
+	cnn_tensor *out = cnn_tensor_empty(it->img->name, CNN_F32, 3, dim), *mask = NULL;
 	size_t msize = it->mask ? cnn_dtype_size(it->mask->dtype) : 0;
 	const float *src = it->img->data;
 	float *dst = out ? out->data : NULL;
@@ -307,7 +332,11 @@ int aug_crop(aug_item *it, int64_t x0, int64_t y0, int64_t h, int64_t w,
 		free(col);
 		return cnn_error("out of memory");
 	}
-	/* The source column of each output column (-1: the fill), once. */
+	/* The source column of each output column (-1: the fill), once, and
+	 * the run of them inside the image, xa..xb-1, copied whole. */
+	int64_t xa = x0 < 0 ? -x0 : 0, xb = iw - x0 < w ? iw - x0 : w;
+	if (xb < xa)
+		xb = xa;
 	for (int64_t x = 0; x < w; x++)
 		col[x] = border_index(x0 + x, iw, fill->border);
 	for (int64_t y = 0; y < h; y++) {
@@ -315,8 +344,15 @@ int aug_crop(aug_item *it, int64_t x0, int64_t y0, int64_t h, int64_t w,
 		for (int64_t k = 0; k < c; k++) {
 			const float *row = src + (k * ih + (sy < 0 ? 0 : sy)) * iw;
 			float *to = dst + (k * h + y) * w;
-			for (int64_t x = 0; x < w; x++)
+			int inside = sy >= 0 && xb > xa;
+			for (int64_t x = 0; x < w; x++) {
+				if (inside && x == xa) {
+					memcpy(to + xa, row + x0 + xa, (xb - xa) * sizeof *to);
+					x = xb - 1;
+					continue;
+				}
 				to[x] = sy < 0 || col[x] < 0 ? fill->value : row[col[x]];
+			}
 		}
 		for (int64_t x = 0; msize && sy >= 0 && x < w; x++)
 			if (col[x] >= 0)

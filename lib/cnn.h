@@ -78,6 +78,10 @@ int cnn_shape_count(int ndim, const int64_t *dim, size_t elem_size,
 /* A zero-filled tensor; dim may be NULL when ndim is 0 (a scalar). */
 cnn_tensor *cnn_tensor_new(const char *name, cnn_dtype dtype, int ndim,
 			   const int64_t *dim);
+/* The same with its elements left unset, for a caller that writes every
+ * one: it saves clearing a large tensor that is about to be overwritten. */
+cnn_tensor *cnn_tensor_empty(const char *name, cnn_dtype dtype, int ndim,
+			     const int64_t *dim);
 cnn_tensor *cnn_tensor_new3(const char *name, cnn_dtype dtype, int64_t d0,
 			    int64_t d1, int64_t d2);
 void cnn_tensor_free(cnn_tensor *t);

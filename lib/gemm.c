@@ -74,6 +74,14 @@ int cnn_simd_force(const char *name)
 	return cnn_error("unknown instruction set '%s'", name);
 }
 
+const struct cnn_simd_pixels *cnn_simd_pixels(void)
+{
+	const struct cnn_simd *s = cnn_simd();
+
+	return s == &cnn_simd_avx512 ? &cnn_simd_pixels_avx512 :
+	       s == &cnn_simd_avx2 ? &cnn_simd_pixels_avx2 : &cnn_simd_pixels_generic;
+}
+
 static pthread_mutex_t scratch_lock = PTHREAD_MUTEX_INITIALIZER;
 static float *scratch_block;	/* kept for the next caller */
 static size_t scratch_floats;

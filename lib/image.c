@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "image.h"
+#include "simd/simd.h"
 
 int cnn_buf_append(struct cnn_buf *b, const void *p, size_t n)
 {
@@ -401,11 +402,57 @@ static void resize_plane(const cnn_tensor *img, cnn_tensor *out, int64_t ch,
 	}
 }
 
+/* The taps of one axis for f32 images: int starts and every output
+ * sample's max weights, tap-major (weight[k * out + o]), 0 past its count. */
+struct ftaps {
+	int *first;
+	float *weight;
+};
+
+/* 0 when out of memory; the caller frees f either way. */
+static int make_ftaps(struct ftaps *f, const struct taps *t, int64_t out)
+{
+	f->first = malloc(out * sizeof *f->first);
+	f->weight = calloc(out * t->max, sizeof *f->weight);
+	if (!f->first || !f->weight)
+		return 0;
+	for (int64_t o = 0; o < out; o++) {
+		f->first[o] = (int)t->first[o];
+		for (int k = 0; k < t->count[o]; k++)
+			f->weight[k * out + o] = (float)t->weight[o * t->max + k];
+	}
+	return 1;
+}
+
+/* resize_plane() for f32, in f32 and vector kernels: mix is iw floats and
+ * then tx->max zeros, the room for the last outputs' unused taps. */
+static void resize_plane_f32(const cnn_tensor *img, cnn_tensor *out, int64_t ch,
+			     const struct taps *ty, const struct taps *tx,
+			     const struct ftaps *fx, float *mix)
+{
+	const struct cnn_simd_pixels *px = cnn_simd_pixels();
+	int64_t ih = img->dim[img->ndim - 2], iw = img->dim[img->ndim - 1];
+	int64_t h = out->dim[out->ndim - 2], w = out->dim[out->ndim - 1];
+	const float *in = (const float *)img->data + ch * ih * iw;
+
+	for (int64_t oy = 0; oy < h; oy++) {
+		const double *wy = ty->weight + oy * ty->max;
+
+		memset(mix, 0, iw * sizeof *mix);
+		for (int k = 0; k < ty->count[oy]; k++)
+			px->axpy(mix, in + (ty->first[oy] + k) * iw, iw, (float)wy[k]);
+		px->taps((float *)out->data + (ch * h + oy) * w, mix, fx->first, fx->weight,
+			 tx->max, w);
+	}
+}
+
 cnn_tensor *cnn_image_resize(const cnn_tensor *img, int64_t h, int64_t w)
 {
 	struct taps ty = {0}, tx = {0};
+	struct ftaps fx = {0};
 	int64_t c = 0, ih = 0, iw = 0, dim[3];
 	double *line = NULL, *mix = NULL, *res = NULL;
+	float *fmix = NULL;
 	cnn_tensor *out = NULL;
 	char desc[128];
 
@@ -420,7 +467,7 @@ cnn_tensor *cnn_image_resize(const cnn_tensor *img, int64_t h, int64_t w)
 	dim[0] = c;
 	dim[img->ndim - 2] = h;
 	dim[img->ndim - 1] = w;
-	out = cnn_tensor_new(img->name, img->dtype, img->ndim, dim);
+	out = cnn_tensor_empty(img->name, img->dtype, img->ndim, dim);
 	if (!out) {
 		cnn_error_context("resize");
 		return NULL;
@@ -428,9 +475,14 @@ cnn_tensor *cnn_image_resize(const cnn_tensor *img, int64_t h, int64_t w)
 	line = malloc(iw * sizeof *line);
 	mix = malloc(iw * sizeof *mix);
 	res = malloc(w * sizeof *res);
-	if (line && mix && res && make_taps(&ty, ih, h) && make_taps(&tx, iw, w)) {
+	if (line && mix && res && make_taps(&ty, ih, h) && make_taps(&tx, iw, w) &&
+	    (img->dtype != CNN_F32 || (make_ftaps(&fx, &tx, w) &&
+				       (fmix = calloc(iw + tx.max, sizeof *fmix))))) {
 		for (int64_t ch = 0; ch < c; ch++)
-			resize_plane(img, out, ch, &ty, &tx, line, mix, res);
+			if (img->dtype == CNN_F32)
+				resize_plane_f32(img, out, ch, &ty, &tx, &fx, fmix);
+			else
+				resize_plane(img, out, ch, &ty, &tx, line, mix, res);
 	} else {
 		cnn_error("resize: out of memory");
 		cnn_tensor_free(out);
@@ -438,6 +490,9 @@ cnn_tensor *cnn_image_resize(const cnn_tensor *img, int64_t h, int64_t w)
 	}
 	free_taps(&ty);
 	free_taps(&tx);
+	free(fx.first);
+	free(fx.weight);
+	free(fmix);
 	free(line);
 	free(mix);
 	free(res);

@@ -373,7 +373,7 @@ static int read_tensor(cnn_reader *rd, cnn_record *rec, uint64_t *left)
 	*left -= entry;
 	if (cnn_record_get(rec, name))
 		return cnn_error("tensor \"%s\" appears twice", name);
-	t = cnn_tensor_new(name, head[0], ndim, dim);
+	t = cnn_tensor_empty(name, head[0], ndim, dim);
 	if (!t)
 		return CNN_ERR;
 	if (stream_read(rd, t->data, (size_t)count * esize)) {

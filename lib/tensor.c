@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cnn.h"
+#include "simd/simd.h"
 
 static const struct {
 	const char *name;
@@ -69,8 +70,8 @@ int cnn_tensor_rename(cnn_tensor *t, const char *name)
 	return CNN_OK;
 }
 
-cnn_tensor *cnn_tensor_new(const char *name, cnn_dtype dtype, int ndim,
-			   const int64_t *dim)
+cnn_tensor *cnn_tensor_empty(const char *name, cnn_dtype dtype, int ndim,
+			     const int64_t *dim)
 {
 	size_t esize = cnn_dtype_size(dtype), bytes;
 	int64_t count;
@@ -103,7 +104,20 @@ cnn_tensor *cnn_tensor_new(const char *name, cnn_dtype dtype, int ndim,
 		cnn_error("out of memory for a tensor of %zu bytes", bytes);
 		return NULL;
 	}
-	memset(t->data, 0, bytes ? bytes : 64);
+	/* The padding is zeroed, so that vectors read past the end see numbers
+	 * that are always the same. */
+	memset((char *)t->data + (size_t)count * esize, 0,
+	       (bytes ? bytes : 64) - (size_t)count * esize);
+	return t;
+}
+
+cnn_tensor *cnn_tensor_new(const char *name, cnn_dtype dtype, int ndim,
+			   const int64_t *dim)
+{
+	cnn_tensor *t = cnn_tensor_empty(name, dtype, ndim, dim);
+
+	if (t)
+		memset(t->data, 0, cnn_tensor_bytes(t));
 	return t;
 }
 
@@ -193,7 +207,7 @@ void cnn_tensor_set(cnn_tensor *t, int64_t i, double v)
 
 cnn_tensor *cnn_tensor_convert(const cnn_tensor *t, cnn_dtype dtype)
 {
-	cnn_tensor *r = cnn_tensor_new(t->name, dtype, t->ndim, t->dim);
+	cnn_tensor *r = cnn_tensor_empty(t->name, dtype, t->ndim, t->dim);
 	int64_t n = cnn_tensor_count(t);
 
 	if (!r)
@@ -201,20 +215,10 @@ cnn_tensor *cnn_tensor_convert(const cnn_tensor *t, cnn_dtype dtype)
 	if (dtype == t->dtype) {
 		memcpy(r->data, t->data, cnn_tensor_bytes(t));
 	} else if (dtype == CNN_F32 && t->dtype == CNN_U8) {
-		/* The common image case, kept out of the generic loop. */
-		const uint8_t *s = t->data;
-		float *d = r->data;
-		for (int64_t i = 0; i < n; i++)
-			d[i] = s[i];
+		/* The common image cases, kept out of the generic loop. */
+		cnn_simd_pixels()->u8_to_f32(r->data, t->data, n);
 	} else if (dtype == CNN_U8 && t->dtype == CNN_F32) {
-		/* And back: clamped, then rounded half to even as nearbyint() in
-		 * the generic loop, by adding and taking away 2^23. */
-		const float *s = t->data;
-		uint8_t *d = r->data;
-		for (int64_t i = 0; i < n; i++) {
-			float v = fminf(fmaxf(s[i], 0), 255);
-			d[i] = (uint8_t)((v + 0x1p23f) - 0x1p23f);
-		}
+		cnn_simd_pixels()->f32_to_u8(r->data, t->data, n);
 	} else {
 		for (int64_t i = 0; i < n; i++)
 			cnn_tensor_set(r, i, cnn_tensor_get(t, i));

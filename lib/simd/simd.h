@@ -106,6 +106,34 @@ extern const struct cnn_simd_grad cnn_simd_grad_avx512, cnn_simd_grad_avx2,
 /* The table of the same instruction set as cnn_simd(). */
 const struct cnn_simd_grad *cnn_simd_grad(void);
 
+/* The elementwise kernels of images (lib/simd/pixels.c): conversions,
+ * the colour operations of augmentation, flips and the rows of resizing. */
+struct cnn_simd_pixels {
+	/* d = s, and back: clamped to 0..255 and rounded half to even. */
+	void (*u8_to_f32)(float *d, const unsigned char *s, long n);
+	void (*f32_to_u8)(unsigned char *d, const float *s, long n);
+	/* v = a (v - c) + d, then (when lo < hi) clamped to lo..hi, NaN to lo
+	 * as fminf(fmaxf(v, lo), hi) does.  The subtraction first keeps
+	 * (v - mean) / std exact where v = mean + std. */
+	void (*affine)(float *v, long n, float a, float c, float d, float lo, float hi);
+	/* The sum of n floats (in double across blocks of them). */
+	double (*sum)(const float *v, long n);
+	/* y += a x. */
+	void (*axpy)(float *y, const float *x, long n, float a);
+	/* The n floats of v in reverse order, in place. */
+	void (*reverse)(float *v, long n);
+	/* y[o] = the sum over t < taps of w[t * n + o] x[first[o] + t], o < n:
+	 * the horizontal taps of resizing (x has room for every tap). */
+	void (*taps)(float *y, const float *x, const int *first, const float *w, int taps,
+		     long n);
+};
+
+extern const struct cnn_simd_pixels cnn_simd_pixels_avx512, cnn_simd_pixels_avx2,
+	cnn_simd_pixels_generic;
+
+/* The table of the same instruction set as cnn_simd(). */
+const struct cnn_simd_pixels *cnn_simd_pixels(void);
+
 /* The table for this processor, or the one named by cnn_simd_force(). */
 const struct cnn_simd *cnn_simd(void);
 /* Use the named table ("avx512", "avx2", "generic"), or with NULL the best
