@@ -74,8 +74,12 @@ static int clip_box(float *b, double moved_area, int64_t h, int64_t w, float min
 	       (double)(b[2] - b[0]) * (b[3] - b[1]) >= min_visible * moved_area;
 }
 
-/* Move every box by the affine map m into an image of h x w. */
-static int boxes_affine(aug_item *it, const double m[6], int64_t h, int64_t w)
+/* How a box moves: b becomes the box it moves to, *area the area that
+ * --min-visible compares with; 0 when it moves nowhere. */
+typedef int box_mover(const void *ctx, float *b, double *area);
+
+/* Move every box into an image of h x w, clip it, drop what leaves. */
+static int boxes_move(aug_item *it, int64_t h, int64_t w, box_mover *move, const void *ctx)
 {
 	for (int f = 0; f < AUG_BOX_FIELDS; f++) {
 		cnn_tensor *t = it->boxes[f];
@@ -88,21 +92,36 @@ static int boxes_affine(aug_item *it, const double m[6], int64_t h, int64_t w)
 			return cnn_error("out of memory");
 		for (int64_t i = 0; i < n; i++) {
 			float *b = (float *)t->data + i * CNN_BOX_FIELDS;
-			double lox = INFINITY, loy = INFINITY, hix = -INFINITY, hiy = -INFINITY;
-			for (int k = 0; k < 4; k++) {
-				double x = b[k & 1 ? 2 : 0], y = b[k & 2 ? 3 : 1];
-				double px = m[0] * x + m[1] * y + m[2];
-				double py = m[3] * x + m[4] * y + m[5];
-				lox = fmin(lox, px), hix = fmax(hix, px);
-				loy = fmin(loy, py), hiy = fmax(hiy, py);
-			}
-			b[0] = (float)lox, b[1] = (float)loy, b[2] = (float)hix, b[3] = (float)hiy;
-			keep[i] = clip_box(b, (hix - lox) * (hiy - loy), h, w, it->min_visible);
+			double area;
+			keep[i] = move(ctx, b, &area) && clip_box(b, area, h, w, it->min_visible);
 		}
 		boxes_compact(t, keep);
 		free(keep);
 	}
 	return CNN_OK;
+}
+
+/* The bounding box of the four corners moved by the affine map ctx. */
+static int affine_box(const void *ctx, float *b, double *area)
+{
+	const double *m = ctx;
+	double lox = INFINITY, loy = INFINITY, hix = -INFINITY, hiy = -INFINITY;
+
+	for (int k = 0; k < 4; k++) {
+		double x = b[k & 1 ? 2 : 0], y = b[k & 2 ? 3 : 1];
+		double px = m[0] * x + m[1] * y + m[2];
+		double py = m[3] * x + m[4] * y + m[5];
+		lox = fmin(lox, px), hix = fmax(hix, px);
+		loy = fmin(loy, py), hiy = fmax(hiy, py);
+	}
+	b[0] = (float)lox, b[1] = (float)loy, b[2] = (float)hix, b[3] = (float)hiy;
+	*area = (hix - lox) * (hiy - loy);
+	return 1;
+}
+
+static int boxes_affine(aug_item *it, const double m[6], int64_t h, int64_t w)
+{
+	return boxes_move(it, h, w, affine_box, m);
 }
 
 /* ------------------------------------------------------------- sampling */
@@ -400,45 +419,33 @@ int aug_resize(aug_item *it, int64_t h, int64_t w)
 	return CNN_OK;
 }
 
-/* Boxes after an elastic warp: the bounding box of the output pixels whose
- * source lies inside the box. */
-static int boxes_field(aug_item *it, const struct field_ctx *f)
+/* A box after an elastic warp: the bounding box of the output pixels
+ * whose source lies inside it. */
+struct field_box {
+	const struct field_ctx *f;
+	int64_t h, w;
+};
+
+static int field_box(const void *ctx, float *b, double *area)
 {
-	int64_t h = aug_height(it), w = aug_width(it);
+	const struct field_box *fb = ctx;
+	const float *dx = fb->f->dx, *dy = fb->f->dy;
+	int64_t h = fb->h, w = fb->w;
+	double lox = INFINITY, loy = INFINITY, hix = -INFINITY, hiy = -INFINITY;
 
-	for (int k = 0; k < AUG_BOX_FIELDS; k++) {
-		cnn_tensor *t = it->boxes[k];
-		int64_t n = t ? t->dim[0] : 0;
-		unsigned char *keep;
-
-		if (!t)
-			continue;
-		if (!(keep = malloc(n + 1)))
-			return cnn_error("out of memory");
-		for (int64_t i = 0; i < n; i++) {
-			float *b = (float *)t->data + i * CNN_BOX_FIELDS;
-			double lox = INFINITY, loy = INFINITY, hix = -INFINITY, hiy = -INFINITY;
-			double area = (double)(b[2] - b[0]) * (b[3] - b[1]);
-			for (int64_t y = 0; y < h; y++)
-				for (int64_t x = 0; x < w; x++) {
-					float sx = x + 0.5f + f->dx[y * w + x];
-					float sy = y + 0.5f + f->dy[y * w + x];
-					if (sx < b[0] || sx > b[2] || sy < b[1] || sy > b[3])
-						continue;
-					lox = fmin(lox, x), hix = fmax(hix, x + 1);
-					loy = fmin(loy, y), hiy = fmax(hiy, y + 1);
-				}
-			keep[i] = lox < hix;
-			if (keep[i]) {
-				b[0] = (float)lox, b[1] = (float)loy;
-				b[2] = (float)hix, b[3] = (float)hiy;
-				keep[i] = clip_box(b, area, h, w, it->min_visible);
-			}
+	*area = (double)(b[2] - b[0]) * (b[3] - b[1]);
+	for (int64_t y = 0; y < h; y++)
+		for (int64_t x = 0; x < w; x++) {
+			float sx = x + 0.5f + dx[y * w + x], sy = y + 0.5f + dy[y * w + x];
+			if (sx < b[0] || sx > b[2] || sy < b[1] || sy > b[3])
+				continue;
+			lox = fmin(lox, x), hix = fmax(hix, x + 1);
+			loy = fmin(loy, y), hiy = fmax(hiy, y + 1);
 		}
-		boxes_compact(t, keep);
-		free(keep);
-	}
-	return CNN_OK;
+	if (!(lox < hix))
+		return 0;
+	b[0] = (float)lox, b[1] = (float)loy, b[2] = (float)hix, b[3] = (float)hiy;
+	return 1;
 }
 
 int aug_elastic(aug_item *it, double alpha, double sigma, const aug_fill *fill)
@@ -462,7 +469,7 @@ int aug_elastic(aug_item *it, double alpha, double sigma, const aug_fill *fill)
 		d[i] *= (float)alpha;
 	f.dx = d;
 	f.dy = d + n;
-	rc = boxes_field(it, &f);
+	rc = boxes_move(it, h, w, field_box, &(struct field_box){&f, h, w});
 	if (!rc)
 		rc = resample(it, h, w, field_row, &f, fill, 0);
 	free(d);
