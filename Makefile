@@ -58,6 +58,13 @@ $(B)/lib/simd/%-$(1).o: lib/simd/%.c lib/*.h lib/simd/*.h | $(B)/lib/simd
 endef
 $(foreach isa,$(ISAS),$(eval $(call simd_rule,$(isa))))
 
+# Augmentation gives the same numbers on every machine for a seed: no
+# multiply-adds fused on the instruction sets that have them and not on the
+# others.
+EXACT_OBJ := $(patsubst %,$(B)/lib/%.o,augment augment_colour augment_geometry image imagestats) \
+	$(foreach isa,$(ISAS),$(B)/lib/simd/pixels-$(isa).o)
+$(EXACT_OBJ): XCFLAGS += -ffp-contract=off
+
 $(B)/libcnn.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 

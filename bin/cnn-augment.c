@@ -197,7 +197,7 @@ static cnn_writer *open_spool(void)
 	if ((fd = mkstemp(spool_path)) < 0)
 		die("cannot make a temporary file in %s (set TMPDIR)", dir ? dir : "/tmp");
 	close(fd);
-	atexit(remove_spool);
+	tool_cleanup(remove_spool);
 	return tool_output(spool_path, 1);
 }
 
@@ -282,6 +282,7 @@ struct window {
 	int64_t *number;  /* and its number in that file, from 1 */
 	char **names;     /* the files it holds, at most one per record */
 	int nnames;
+	char *read_err;   /* why reading stopped before the window was full */
 };
 
 static struct window *window_new(int cap)
@@ -309,6 +310,7 @@ static void window_free(struct window *w)
 	}
 	for (int i = 0; i < w->nnames; i++)
 		free(w->names[i]);
+	free(w->read_err);
 	free(w->recs);
 	free(w->done);
 	free(w->err);
@@ -332,34 +334,54 @@ static char *file_name(struct window *w, const tool_input *in, int argc, char **
 	return w->names[w->nnames - 1];
 }
 
-/* Fill the window with the next records (copying them to the spool). */
+/* Fill the window with the next records (copying them to the spool).  A
+ * read that fails ends the window early, its message kept: the records
+ * before it are still augmented and written. */
 static void window_read(struct window *w, tool_input *in, cnn_writer *spool, int64_t first,
 			int argc, char **argv)
 {
+	int got = 0;
+
 	for (int i = 0; i < w->nnames; i++)
 		free(w->names[i]);
 	w->nnames = 0;
 	w->first = first;
-	for (w->n = 0; w->n < w->cap && tool_read(in, w->recs[w->n], 0); w->n++) {
+	for (w->n = 0; w->n < w->cap && (got = tool_try_read(in, w->recs[w->n], 0)) == 1; w->n++) {
 		w->file[w->n] = file_name(w, in, argc, argv);
 		w->number[w->n] = cnn_reader_count(in->rd);
 		if (spool)
 			tool_write(spool, w->recs[w->n]);
 	}
+	if (got == CNN_ERR && !(w->read_err = strdup(cnn_errmsg())))
+		die("out of memory");
 }
 
-/* Write the window's augmented records in order, or stop at the first
- * (in order) that failed. */
+/* The first record of the window that failed, or its count. */
+static int window_first_failure(const struct window *w)
+{
+	int i = 0;
+
+	while (i < w->n && w->done[i])
+		i++;
+	return i;
+}
+
+/* Write the window's augmented records in order, up to the first that
+ * failed, and stop there with its message. */
 static void window_write(struct window *w, cnn_writer *out)
 {
-	for (int i = 0; i < w->n; i++) {
-		if (!w->done[i])
-			die("%s record %lld: %s", w->file[i], (long long)w->number[i],
-			    w->err[i] ? w->err[i] : "out of memory");
+	int bad = window_first_failure(w);
+
+	for (int i = 0; i < bad; i++) {
 		tool_write(out, w->done[i]);
 		cnn_record_free(w->done[i]);
 		w->done[i] = NULL;
 	}
+	if (bad < w->n)
+		die("%s record %lld: %s", w->file[bad], (long long)w->number[bad],
+		    w->err[bad] ? w->err[bad] : "out of memory");
+	if (w->read_err)
+		die("%s", w->read_err);
 }
 
 /* The workers: threads that augment the records of a window, taking them
@@ -430,7 +452,9 @@ static void crew_wait(struct crew *c)
 }
 
 /* One pass: while the workers augment one window, this thread writes the
- * window before it and reads the window after it. */
+ * window before it and reads the window after it.  The next window is
+ * started only when this one has no failure, so that the program stops
+ * (in window_write) with no worker busy. */
 static void augment_pass(struct crew *c, tool_input *in, cnn_writer *out, cnn_writer *spool,
 			 long pass, int argc, char **argv)
 {
@@ -439,13 +463,14 @@ static void augment_pass(struct crew *c, tool_input *in, cnn_writer *out, cnn_wr
 	window_read(cur, in, spool, 0, argc, argv);
 	if (cur->n)
 		crew_start(c, cur, pass);
-	while (cur->n) {
+	while (cur->n || cur->read_err) {
 		struct window *t;
 		next->n = 0;
 		if (cur->n == cur->cap)
 			window_read(next, in, spool, cur->first + cur->n, argc, argv);
-		crew_wait(c);
-		if (next->n)
+		if (cur->n)
+			crew_wait(c);
+		if (next->n && window_first_failure(cur) == cur->n)
 			crew_start(c, next, pass);
 		window_write(cur, out);
 		t = cur, cur = next, next = t;

@@ -7,7 +7,6 @@
  * shuffled in memory on its own: a uniform shuffle as long as one bucket,
  * about 1/BUCKETS of the stream, fits within the limit.
  */
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -83,14 +82,6 @@ static void remove_spill(void)
 	rmdir(spill_dir);
 }
 
-/* A reader that goes away (SIGPIPE) or ^C must not leave the spill behind. */
-static void on_signal(int sig)
-{
-	remove_spill();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
 static void spill_record(cnn_rng *rng, cnn_record *r)
 {
 	int b = (int)cnn_rng_below(rng, BUCKETS);
@@ -103,16 +94,14 @@ static void spill_record(cnn_rng *rng, cnn_record *r)
 static void start_spilling(cnn_rng *rng)
 {
 	const char *tmp = getenv("TMPDIR");
-	const int signals[] = {SIGPIPE, SIGINT, SIGTERM, SIGHUP};
 
 	snprintf(spill_dir, sizeof spill_dir, "%s/cnn-shuffle-XXXXXX", tmp ? tmp : "/tmp");
 	if (!mkdtemp(spill_dir))
 		die("cannot make a temporary folder in %s", tmp ? tmp : "/tmp");
 	for (int b = 0; b < BUCKETS; b++)
 		snprintf(bucket_path[b], sizeof bucket_path[b], "%s/%02d", spill_dir, b);
-	atexit(remove_spill);
-	for (size_t i = 0; i < sizeof signals / sizeof *signals; i++)
-		signal(signals[i], on_signal);
+	/* A reader that goes away (SIGPIPE) or ^C must not leave the spill behind. */
+	tool_cleanup(remove_spill);
 	/* Raw buckets: a compressor per bucket would cost more memory than -m. */
 	for (int b = 0; b < BUCKETS; b++)
 		if (!(bucket[b] = cnn_writer_open(bucket_path[b], 0)))

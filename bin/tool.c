@@ -3,12 +3,15 @@
  */
 #include <errno.h>
 #include <math.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "tool.h"
 
@@ -24,12 +27,33 @@ void tool_init(const char *name)
 	/* Writing into a closed pipe (`| head -c 1`) ends us quietly, as it
 	 * should: undo an inherited SIG_IGN. */
 	signal(SIGPIPE, SIG_DFL);
+#ifdef __GLIBC__
 	/* Records come one after another at much the same size: keep the
 	 * memory of the last for the next, rather than hand its pages back to
 	 * the kernel and fault them in again (glibc maps blocks of 128 KiB and
 	 * more afresh each time, and trims the heaps of threads eagerly). */
 	mallopt(M_MMAP_THRESHOLD, 32 << 20);
 	mallopt(M_TRIM_THRESHOLD, 256 << 20);
+#endif
+}
+
+static void (*cleanup)(void);
+
+static void on_signal(int sig)
+{
+	cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+void tool_cleanup(void (*remove)(void))
+{
+	static const int signals[] = {SIGPIPE, SIGINT, SIGTERM, SIGHUP};
+
+	cleanup = remove;
+	atexit(remove);
+	for (size_t i = 0; i < sizeof signals / sizeof *signals; i++)
+		signal(signals[i], on_signal);
 }
 
 static void vsay(const char *fmt, va_list ap)
@@ -143,7 +167,7 @@ void tool_input_init(tool_input *in, int argc, char **argv)
 	in->npaths = argc > 0 ? argc : 1;
 }
 
-int tool_read(tool_input *in, cnn_record *rec, int allow_empty)
+int tool_try_read(tool_input *in, cnn_record *rec, int allow_empty)
 {
 	for (;;) {
 		int ret;
@@ -151,18 +175,18 @@ int tool_read(tool_input *in, cnn_record *rec, int allow_empty)
 		if (!in->rd) {
 			if (in->next == in->npaths) {
 				if (in->records == 0 && !allow_empty)
-					die("%s: empty input (no records)",
-					    in->npaths == 1 && strcmp(in->paths[0], "-") == 0
-						    ? "<stdin>" : in->paths[in->npaths - 1]);
+					return cnn_error("%s: empty input (no records)",
+							 in->npaths == 1 && strcmp(in->paths[0], "-") == 0
+								 ? "<stdin>" : in->paths[in->npaths - 1]);
 				return 0;
 			}
 			in->rd = cnn_reader_open(in->paths[in->next++]);
 			if (!in->rd)
-				die_lib();
+				return CNN_ERR;
 		}
 		ret = cnn_read(in->rd, rec);
 		if (ret == CNN_ERR)
-			die_lib();
+			return CNN_ERR;
 		if (ret == CNN_OK) {
 			in->records++;
 			return 1;
@@ -170,6 +194,15 @@ int tool_read(tool_input *in, cnn_record *rec, int allow_empty)
 		cnn_reader_close(in->rd);
 		in->rd = NULL;
 	}
+}
+
+int tool_read(tool_input *in, cnn_record *rec, int allow_empty)
+{
+	int ret = tool_try_read(in, rec, allow_empty);
+
+	if (ret == CNN_ERR)
+		die_lib();
+	return ret;
 }
 
 void die_record(const tool_input *in, const char *fmt, ...)

@@ -27,6 +27,11 @@ void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1
 void tool_help(const char *text) __attribute__((noreturn));
 void tool_version(void) __attribute__((noreturn));
 
+/* Call remove (which must be async-signal-safe: unlink(2), rmdir(2)) at
+ * exit and on SIGPIPE, SIGINT, SIGTERM and SIGHUP, so that temporary files
+ * do not outlive a reader that went away or a ^C. */
+void tool_cleanup(void (*remove)(void));
+
 /* Numbers from option arguments, range-checked (usage error otherwise). */
 long tool_long(const char *opt, const char *arg, long min, long max);
 double tool_double(const char *opt, const char *arg, double min, double max);
@@ -50,6 +55,9 @@ void tool_input_init(tool_input *in, int argc, char **argv);
 /* The next record: 1, or 0 at the end.  Dies on a read error and, unless
  * allow_empty, when the whole input holds no record. */
 int tool_read(tool_input *in, cnn_record *rec, int allow_empty);
+/* The same, but CNN_ERR (the message in cnn_errmsg()) instead of dying, for
+ * a program that has records in hand to write first. */
+int tool_try_read(tool_input *in, cnn_record *rec, int allow_empty);
 /* die() with "FILE record N: " before the message. */
 void die_record(const tool_input *in, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));

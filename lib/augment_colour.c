@@ -72,14 +72,15 @@ int aug_contrast(const aug_op *op, aug_item *it)
 	return CNN_OK;
 }
 
+/* fmaxf and fminf (a NaN loses), without the call to libm. */
 static inline float maxf(float a, float b)
 {
-	return a > b ? a : b;
+	return a != a ? b : a > b || b != b ? a : b;
 }
 
 static inline float minf(float a, float b)
 {
-	return a < b ? a : b;
+	return a != a ? b : a < b || b != b ? a : b;
 }
 
 int aug_saturation(const aug_op *op, aug_item *it)

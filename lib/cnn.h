@@ -687,7 +687,8 @@ int cnn_augment_set_stats(cnn_augment *a, const cnn_image_stats *s);
 /* Does it combine records (mixup, mosaic), so that a pool matters? */
 int cnn_augment_mixes(const cnn_augment *a);
 /* The augmented copy of record in.  Every random number comes from seed,
- * so the same seed gives the same record on any machine and thread.
+ * so the same seed gives the same record with any thread and any
+ * instruction set's kernels.
  * mixup and mosaic draw partners from the npool records of pool (in's
  * neighbours in the stream; NULL: in alone), each augmented by the chain
  * before them with numbers of its own. */

@@ -385,6 +385,9 @@ static void resize_plane(const cnn_tensor *img, cnn_tensor *out, int64_t ch,
 
 		memset(mix, 0, iw * sizeof *mix);
 		for (int k = 0; k < ty->count[oy]; k++) {
+			/* A tap of weight 0 adds nothing, not 0 times an infinity. */
+			if (wy[k] == 0)
+				continue;
 			load_row(img, (ch * ih + ty->first[oy] + k) * iw, iw, line);
 			for (int64_t x = 0; x < iw; x++)
 				mix[x] += wy[k] * line[x];
@@ -395,7 +398,8 @@ static void resize_plane(const cnn_tensor *img, cnn_tensor *out, int64_t ch,
 			double v = 0;
 
 			for (int k = 0; k < tx->count[ox]; k++)
-				v += wx[k] * s[k];
+				if (wx[k] != 0)
+					v += wx[k] * s[k];
 			res[ox] = v;
 		}
 		store_row(out, (ch * h + oy) * w, w, res);
@@ -440,7 +444,8 @@ static void resize_plane_f32(const cnn_tensor *img, cnn_tensor *out, int64_t ch,
 
 		memset(mix, 0, iw * sizeof *mix);
 		for (int k = 0; k < ty->count[oy]; k++)
-			px->axpy(mix, in + (ty->first[oy] + k) * iw, iw, (float)wy[k]);
+			if (wy[k] != 0)
+				px->axpy(mix, in + (ty->first[oy] + k) * iw, iw, (float)wy[k]);
 		px->taps((float *)out->data + (ch * h + oy) * w, mix, fx->first, fx->weight,
 			 tx->max, w);
 	}

@@ -108,23 +108,29 @@ static void affine(float *v, long n, float a, float c, float d, float lo, float 
 
 static double sum(const float *v, long n)
 {
-	enum { BLOCK = 64 * VL };
+	enum { LANES = 16, BLOCK = 64 * LANES };
 	double total = 0;
-	long i = 0;
 
-	/* Float lanes within a block, double across blocks: the error stays
-	 * that of a short sum however large the plane. */
-	while (i < n) {
-		long end = n - i > BLOCK ? i + BLOCK : n;
-		vf acc = vsplat(0);
-		float tail = 0;
-		for (; i + VL <= end; i += VL)
-			acc += vload(v + i);
-		for (; i < end; i++)
-			tail += v[i];
-		for (int k = 0; k < VL; k++)
-			total += acc[k];
-		total += tail;
+	/* Sixteen running sums in float, lane l taking elements l, l + 16, ...
+	 * of a block whatever the vector width, so that every instruction set
+	 * adds the same numbers in the same order; blocks add up in double, so
+	 * that the error stays that of a short sum however large the plane. */
+	for (long i = 0; i < n; i += BLOCK) {
+		long end = n - i > BLOCK ? i + BLOCK : n, j = i;
+		vf acc[LANES / VL];
+		float lane[LANES];
+		for (int k = 0; k < LANES / VL; k++)
+			acc[k] = vsplat(0);
+		for (; j + LANES <= end; j += LANES)
+			for (int k = 0; k < LANES / VL; k++)
+				acc[k] += vload(v + j + k * VL);
+		for (int k = 0; k < LANES / VL; k++)
+			for (int l = 0; l < VL; l++)
+				lane[k * VL + l] = acc[k][l];
+		for (; j < end; j++)
+			lane[(j - i) % LANES] += v[j];
+		for (int l = 0; l < LANES; l++)
+			total += lane[l];
 	}
 	return total;
 }
@@ -191,14 +197,17 @@ static void taps(float *y, const float *x, const int *first, const float *w, int
 		vi idx;
 		vf acc = vsplat(0);
 		memcpy(&idx, first + i, sizeof idx);
-		for (int t = 0; t < ntaps; t++, idx += 1)
-			acc += vload(w + t * n + i) * vgather(x, idx);
+		for (int t = 0; t < ntaps; t++, idx += 1) {
+			vf wt = vload(w + t * n + i);
+			acc += vselect(wt != 0, wt * vgather(x, idx), vsplat(0));
+		}
 		vstore(y + i, acc);
 	}
 	for (; i < n; i++) {
 		float acc = 0;
 		for (int t = 0; t < ntaps; t++)
-			acc += w[t * n + i] * x[first[i] + t];
+			if (w[t * n + i] != 0)
+				acc += w[t * n + i] * x[first[i] + t];
 		y[i] = acc;
 	}
 }

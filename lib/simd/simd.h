@@ -116,14 +116,15 @@ struct cnn_simd_pixels {
 	 * as fminf(fmaxf(v, lo), hi) does.  The subtraction first keeps
 	 * (v - mean) / std exact where v = mean + std. */
 	void (*affine)(float *v, long n, float a, float c, float d, float lo, float hi);
-	/* The sum of n floats (in double across blocks of them). */
+	/* The sum of n floats, the same on every instruction set. */
 	double (*sum)(const float *v, long n);
 	/* y += a x. */
 	void (*axpy)(float *y, const float *x, long n, float a);
 	/* The n floats of v in reverse order, in place. */
 	void (*reverse)(float *v, long n);
 	/* y[o] = the sum over t < taps of w[t * n + o] x[first[o] + t], o < n:
-	 * the horizontal taps of resizing (x has room for every tap). */
+	 * the horizontal taps of resizing (x has room for every tap).  A tap
+	 * of weight 0 adds nothing, not 0 times an infinity. */
 	void (*taps)(float *y, const float *x, const int *first, const float *w, int taps,
 		     long n);
 };

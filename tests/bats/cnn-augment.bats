@@ -198,3 +198,23 @@ square_follows() {
 	run bash -c "cnn-load $FASHION/t10k-images-idx3-ubyte.gz | cnn-head -n 100 | head -c 20000 | cnn-augment --flip > /dev/null"
 	assert_error cnn-augment 'truncated'
 }
+
+@test "a stream cut short or a bad record: every record before it is written, then the error" {
+	cnn-load -z 0 $FASHION/t10k-images-idx3-ubyte.gz | cnn-head -z 0 -n 100 | head -c 20000 > "$TMP/cut.cnn"
+	run cnn-augment -w 16 --flip "$TMP/cut.cnn" -o "$TMP/out.cnn"
+	assert_error cnn-augment 'cut.cnn record 25: truncated record$'
+	[ "$(cnn-info -r "$TMP/out.cnn" | wc -l)" -eq 24 ]
+	# a record without an image in the middle of a window, under two threads
+	(cnn-load $FASHION/t10k-images-idx3-ubyte.gz | cnn-head -n 20
+	 cnn-load $FASHION/t10k-labels-idx1-ubyte.gz | cnn-head -n 3) > "$TMP/mixed.cnn"
+	run cnn-augment -j 2 -w 7 --rotate 10 "$TMP/mixed.cnn" -o "$TMP/out.cnn"
+	assert_error cnn-augment 'mixed.cnn record 21: no tensor "image"$'
+	[ "$(cnn-info -r "$TMP/out.cnn" | wc -l)" -eq 20 ]
+}
+
+@test "the copy of a pipe for --repeat is removed when the reader goes away" {
+	mkdir "$TMP/spool"
+	cnn-load $FASHION/t10k-images-idx3-ubyte.gz | cnn-head -n 100 > "$TMP/in.cnn"
+	run bash -c "cat '$TMP/in.cnn' | TMPDIR='$TMP/spool' cnn-augment -r 1000 --flip | head -c 1000 > /dev/null"
+	[ -z "$(ls -A "$TMP/spool")" ]
+}

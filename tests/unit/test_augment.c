@@ -2,13 +2,16 @@
  * test_augment.c - augmentation: boxes and masks follow every geometric
  * operation (a bright square, its box and its mask), each colour operation
  * does what it says on known values, mixing keeps images and labels in
- * step, the statistics are right, and bad arguments are refused.
+ * step, the statistics are right, and bad arguments are refused.  The
+ * colour operations are checked on whole planes too (the vector kernels and
+ * their tails), and a chain gives the same bits on every instruction set.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cnn.h"
+#include "simd/simd.h"
 #include "tap.h"
 
 enum { H = 60, W = 80, SX0 = 20, SY0 = 12, SX1 = 36, SY1 = 30 };
@@ -207,6 +210,29 @@ static void expect_pixel(const char *name, const char *args, const uint8_t in[3]
 	       in[2], out[0], out[1], out[2], r, g, b);
 }
 
+/* exposure 2:2 doubles or halves, each about half the time. */
+static void exposure_both_ways(const uint8_t in[3])
+{
+	cnn_record *rec = cnn_record_new();
+	cnn_tensor *img = cnn_tensor_new3("image", CNN_U8, 3, 1, 1);
+	cnn_augment *a = chain("exposure", "2:2");
+	int doubled = 0, halved = 0;
+
+	memcpy(img->data, in, 3);
+	cnn_record_put(rec, img);
+	for (uint64_t seed = 1; seed <= 16; seed++) {
+		cnn_record *res = cnn_augment_record(a, rec, seed, NULL, 0);
+		const uint8_t *o = res ? cnn_record_get(res, "image")->data : NULL;
+		doubled += o && o[0] == 255 && o[1] == 2 * in[1] && o[2] == 2 * in[2];
+		halved += o && o[0] == in[0] / 2 && o[1] == in[1] / 2 && o[2] == in[2] / 2;
+		cnn_record_free(res);
+	}
+	tap_ok(doubled + halved == 16 && doubled > 0 && halved > 0,
+	       "exposure 2:2: doubles (%d of 16) or halves (%d)", doubled, halved);
+	cnn_record_free(rec);
+	cnn_augment_free(a);
+}
+
 static void colour(void)
 {
 	static const uint8_t red[3] = {255, 0, 0}, some[3] = {200, 100, 50};
@@ -214,6 +240,7 @@ static void colour(void)
 	expect_pixel("brightness", "0.5:0.5", some, 100, 50, 25);
 	expect_pixel("brightness", "1.5:1.5", some, 255, 150, 75);
 	expect_pixel("exposure", "1", some, 200, 100, 50);
+	exposure_both_ways(some);
 	expect_pixel("hue", "0.333333:0.333333", red, 0, 255, 0);
 	expect_pixel("hue", "-0.333333:-0.333333", red, 0, 0, 255);
 	/* Saturation 0 keeps only the value: max(r, g, b). */
@@ -444,12 +471,107 @@ static void arguments(void)
 	refused("elastic", "1,2", "too many");
 }
 
+/* A C x H x W f32 image of random values in 0..255, as the record "image". */
+static cnn_record *random_record(int64_t c, int64_t h, int64_t w, uint64_t seed)
+{
+	cnn_record *rec = cnn_record_new();
+	cnn_tensor *img = cnn_tensor_new3("image", CNN_F32, c, h, w);
+	cnn_rng rng;
+
+	cnn_rng_seed(&rng, seed);
+	for (int64_t i = 0; i < cnn_tensor_count(img); i++)
+		((float *)img->data)[i] = (float)(cnn_rng_uniform(&rng) * 300 - 20);
+	cnn_record_put(rec, img);
+	return rec;
+}
+
+static double clamp255(double v)
+{
+	return v < 0 ? 0 : v > 255 ? 255 : v;
+}
+
+/* Brightness, contrast and colour shift over a whole 3 x 17 x 19 plane
+ * (vectors and a tail) against the formulas, in double. */
+static void colour_planes(void)
+{
+	static const struct {
+		const char *name, *args;
+	} ops[] = {{"brightness", "1.3:1.3"}, {"contrast", "0.6:0.6"},
+		   {"contrast", "1.7:1.7"}, {"color-shift", "0.1:0.1"}};
+	enum { C = 3, PH = 17, PW = 19, N = PH * PW };
+	cnn_record *rec = random_record(C, PH, PW, 9);
+	const float *x = cnn_record_get(rec, "image")->data;
+
+	for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++) {
+		cnn_augment *a = chain(ops[k].name, ops[k].args);
+		cnn_record *out = cnn_augment_record(a, rec, 1, NULL, 0);
+		const float *y = out ? cnn_record_get(out, "image")->data : NULL;
+		double f = atof(ops[k].args), mean = 0, worst = 0;
+		for (int i = 0; i < N; i++)
+			mean += (0.299 * x[i] + 0.587 * x[N + i] + 0.114 * x[2 * N + i]) / N;
+		for (int i = 0; y && i < C * N; i++) {
+			double want = k == 0 ? clamp255(f * x[i]) :
+				      k == 3 ? clamp255(x[i] + 25.5) :
+					       clamp255(f * x[i] + (1 - f) * mean);
+			worst = fmax(worst, fabs(y[i] - want));
+		}
+		tap_ok(y && worst < 1e-3, "%s %s on a 3x17x19 plane: worst difference %.2g",
+		       ops[k].name, ops[k].args, worst);
+		cnn_record_free(out);
+		cnn_augment_free(a);
+	}
+	cnn_record_free(rec);
+}
+
+/* A chain of geometry and colour gives the same bits on every instruction
+ * set this processor runs: the seed alone decides the output. */
+static void same_on_every_isa(void)
+{
+	static const char *const isas[] = {"generic", "avx2", "avx512"};
+	static const char *const ops[][2] = {
+		{"resized-crop", "31x45,scale=0.2:1"}, {"flip", "p=1"}, {"rotate", "20"},
+		{"brightness", "0.4"}, {"contrast", "0.4"}, {"saturation", "1.5"},
+		{"hue", "0.1"}, {"blur", "0.8"}, {"resize", "40x52"},
+		{"normalize", "mean=0.485/0.456/0.406,std=0.229/0.224/0.225"},
+	};
+	cnn_record *rec = random_record(3, 57, 83, 4);
+	cnn_augment *a = cnn_augment_new();
+	cnn_record *first = NULL;
+
+	for (size_t k = 0; k < sizeof ops / sizeof ops[0]; k++)
+		cnn_augment_add(a, ops[k][0], ops[k][1]);
+	for (int i = 0; i < 3; i++) {
+		cnn_record *out;
+		if (cnn_simd_force(isas[i])) {
+			printf("# %s: not on this processor\n", isas[i]);
+			continue;
+		}
+		out = cnn_augment_record(a, rec, 77, NULL, 0);
+		if (!first) {
+			first = out;
+			continue;
+		}
+		tap_ok(out && first && memcmp(cnn_record_get(out, "image")->data,
+					      cnn_record_get(first, "image")->data,
+					      cnn_tensor_bytes(cnn_record_get(first, "image"))) == 0,
+		       "a chain gives the same bits with the %s kernels as with the generic ones",
+		       isas[i]);
+		cnn_record_free(out);
+	}
+	cnn_simd_force(NULL);
+	cnn_record_free(first);
+	cnn_record_free(rec);
+	cnn_augment_free(a);
+}
+
 int main(void)
 {
 	geometry();
 	chains();
 	colour();
 	values();
+	colour_planes();
+	same_on_every_isa();
 	mixing();
 	determinism();
 	stats();

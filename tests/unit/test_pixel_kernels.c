@@ -136,12 +136,37 @@ static void check_taps(const struct cnn_simd_pixels *px, const char *isa, cnn_rn
 		}
 	}
 	tap_ok(bad == 0, "%s taps", isa);
+	{
+		/* Taps of weight 0 past an output's own skip an infinity. */
+		float x[40] = {0}, w[2 * 20], y[20];
+		int first[20];
+		x[11] = INFINITY;
+		for (int i = 0; i < 20; i++)
+			first[i] = 10, w[i] = 1, w[20 + i] = 0;
+		px->taps(y, x, first, w, 2, 20);
+		bad = 0;
+		for (int i = 0; i < 20; i++)
+			bad += y[i] != 0;
+		tap_ok(bad == 0, "%s taps: weight 0 times an infinity adds nothing", isa);
+	}
 }
 
 /* Resizing an f32 image (the vector kernels) agrees with resizing its f64
- * copy (the generic double loops), shrinking and enlarging. */
+ * copy (the generic double loops), shrinking and enlarging; an infinity
+ * reaches only the outputs it is part of. */
 static void check_resize(const char *isa, cnn_rng *rng)
 {
+	for (int d = 0; d < 2; d++) {
+		cnn_tensor *t = cnn_tensor_new3("image", d ? CNN_F64 : CNN_F32, 1, 1, 4), *r;
+		cnn_tensor_set(t, 2, INFINITY);
+		r = cnn_image_resize(t, 1, 2);
+		tap_ok(r && cnn_tensor_get(r, 0) == 0 && isinf(cnn_tensor_get(r, 1)),
+		       "%s resize %s [0 0 inf 0] to 2: [%g %g]", isa, d ? "f64" : "f32",
+		       r ? cnn_tensor_get(r, 0) : -1, r ? cnn_tensor_get(r, 1) : -1);
+		cnn_tensor_free(t);
+		cnn_tensor_free(r);
+	}
+
 	static const int64_t sizes[][4] = {
 		{37, 53, 224, 224}, {256, 256, 224, 224}, {300, 200, 17, 90}, {5, 7, 5, 7},
 		{1, 40, 3, 9}, {64, 48, 1, 1},
