@@ -360,18 +360,17 @@ int aug_crop(aug_item *it, int64_t x0, int64_t y0, int64_t h, int64_t w,
 		col[x] = border_index(x0 + x, iw, fill->border);
 	for (int64_t y = 0; y < h; y++) {
 		int64_t sy = border_index(y0 + y, ih, fill->border);
+		/* A row outside the image is all border: no run inside. */
+		int64_t a = sy < 0 ? w : xa, b = sy < 0 ? w : xb;
 		for (int64_t k = 0; k < c; k++) {
 			const float *row = src + (k * ih + (sy < 0 ? 0 : sy)) * iw;
 			float *to = dst + (k * h + y) * w;
-			int inside = sy >= 0 && xb > xa;
-			for (int64_t x = 0; x < w; x++) {
-				if (inside && x == xa) {
-					memcpy(to + xa, row + x0 + xa, (xb - xa) * sizeof *to);
-					x = xb - 1;
-					continue;
-				}
+			for (int64_t x = 0; x < a; x++)
 				to[x] = sy < 0 || col[x] < 0 ? fill->value : row[col[x]];
-			}
+			if (b > a)
+				memcpy(to + a, row + x0 + a, (b - a) * sizeof *to);
+			for (int64_t x = b; x < w; x++)
+				to[x] = col[x] < 0 ? fill->value : row[col[x]];
 		}
 		for (int64_t x = 0; msize && sy >= 0 && x < w; x++)
 			if (col[x] >= 0)

@@ -31,9 +31,11 @@ int cnn_image_stats_add(cnn_image_stats *s, const cnn_tensor *img)
 	if (s->channels && s->channels != c)
 		return cnn_error("tensor \"%s\" has %lld channels, earlier images %d", img->name,
 				 (long long)c, s->channels);
-	if (!(f = cnn_tensor_convert(img, CNN_F32)))
+	/* Other dtypes through an f32 copy, the fast conversion of u8. */
+	f = img->dtype == CNN_F32 ? NULL : cnn_tensor_convert(img, CNN_F32);
+	if (img->dtype != CNN_F32 && !f)
 		return CNN_ERR;
-	x = f->data;
+	x = f ? f->data : img->data;
 	s->channels = (int)c;
 	full = img->dtype == CNN_U16 ? 65535 : 255;
 	/* Sums per image first, so that the running totals add numbers of
