@@ -392,7 +392,10 @@ struct crew {
 	pthread_cond_t start, finished;
 	struct window *w;
 	long pass;
-	int next, done, generation, quit;
+	/* The window's size is copied here: a worker that wakes late, after
+	 * the window was finished and freed, must find nothing left to take
+	 * without looking at it. */
+	int n, next, done, generation, quit;
 };
 
 static void augment_one(struct window *w, int i, long pass)
@@ -419,12 +422,12 @@ static void *worker(void *arg)
 		if (c->quit)
 			break;
 		seen = c->generation;
-		while (c->next < c->w->n) {
+		while (c->next < c->n) {
 			int i = c->next++;
 			pthread_mutex_unlock(&c->mu);
 			augment_one(c->w, i, c->pass);
 			pthread_mutex_lock(&c->mu);
-			if (++c->done == c->w->n)
+			if (++c->done == c->n)
 				pthread_cond_signal(&c->finished);
 		}
 	}
@@ -436,6 +439,7 @@ static void crew_start(struct crew *c, struct window *w, long pass)
 {
 	pthread_mutex_lock(&c->mu);
 	c->w = w;
+	c->n = w->n;
 	c->pass = pass;
 	c->next = c->done = 0;
 	c->generation++;
@@ -446,7 +450,7 @@ static void crew_start(struct crew *c, struct window *w, long pass)
 static void crew_wait(struct crew *c)
 {
 	pthread_mutex_lock(&c->mu);
-	while (c->done < c->w->n)
+	while (c->done < c->n)
 		pthread_cond_wait(&c->finished, &c->mu);
 	pthread_mutex_unlock(&c->mu);
 }

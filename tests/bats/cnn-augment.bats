@@ -111,6 +111,16 @@ square_follows() {
 	[[ "$output" == *"label        f32   10"* ]]
 }
 
+@test "more workers than records, pass after pass: none looks at a window once it is freed" {
+	# Under the sanitizers this caught a worker that woke after the last
+	# window of a pass was freed.
+	printf '0 255\n' | cnn-load --text - > "$TMP/one.cnn"
+	run bash -c "set -o pipefail; cnn-augment -j 8 -r 100 --normalize=mean=0.5,std=0.5 '$TMP/one.cnn' |
+		cnn-save -o - | grep -v '^\$' | sort | uniq -c"
+	[ "$status" -eq 0 ]
+	[ "$(echo $output)" = "100 -1 1" ]
+}
+
 @test "--repeat N: N passes, each augmented anew, from a file or a pipe" {
 	cnn-load $FASHION/t10k-images-idx3-ubyte.gz $FASHION/t10k-labels-idx1-ubyte.gz | cnn-head -n 50 > "$TMP/in.cnn"
 	cnn-augment -r 3 --rotate 20 "$TMP/in.cnn" > "$TMP/file.cnn"
