@@ -124,6 +124,11 @@ static void print_shape(const struct field *f)
 
 static void print_summary(int64_t records)
 {
+	int width = 12; /* the name column, as wide as the longest name */
+
+	for (int i = 0; i < nfields; i++)
+		if ((int)strlen(fields[i].name) > width)
+			width = (int)strlen(fields[i].name);
 	printf("%lld record%s\n", (long long)records, records == 1 ? "" : "s");
 	for (int i = 0; i < nfields; i++) {
 		const struct field *f = &fields[i];
@@ -132,7 +137,7 @@ static void print_summary(int64_t records)
 			if (f->dtypes & 1u << t)
 				snprintf(types + strlen(types), sizeof types - strlen(types),
 					 "%s%s", types[0] ? "|" : "", cnn_dtype_name(t));
-		printf("  %-12s %-5s ", f->name, types);
+		printf("  %-*s %-5s ", width, f->name, types);
 		print_shape(f);
 		if (f->records < records)
 			printf(" in %lld records", (long long)f->records);

@@ -12,6 +12,14 @@ load helper
 	[[ "${lines[1]}" == *"(1..3)x(300..512)x(451..512)"* ]]
 }
 
+@test "the columns line up whatever the length of the names" {
+	run bash -c "cnn-load $FASHION/t10k-images-idx3-ubyte.gz class_of_the_garment=$FASHION/t10k-labels-idx1-ubyte.gz | cnn-head -n 5 | cnn-info"
+	[ "$status" -eq 0 ]
+	[[ "${lines[2]}" =~ ^\ \ class_of_the_garment\ [a-z] ]]
+	# the dtype column starts at the same place on both lines
+	[ "$(printf '%s\n' "${lines[@]:1}" | awk '{ print index($0, " " $2 " ") }' | sort -u | wc -l)" -eq 1 ]
+}
+
 @test "several files read as one stream" {
 	cnn-load $SKIMAGE/camera.png > "$TMP/a.cnn"
 	cnn-load -z 0 $SKIMAGE/coins.png > "$TMP/b.cnn"
