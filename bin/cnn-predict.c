@@ -59,17 +59,27 @@ static void load_models(void)
 }
 
 /* The image as the model wants it: channels and size converted when
- * --resize allows, else exactly the model's input or an error. */
-static cnn_tensor *fit(const tool_input *in, cnn_tensor *img, int64_t h, int64_t w)
+ * --resize allows, else exactly the model's input or an error.  An image
+ * of another shape holding the model's number of values is taken as
+ * cnn-train takes it, through *view, which shares its data. */
+static cnn_tensor *fit(const tool_input *in, cnn_tensor *img, int64_t h, int64_t w,
+		       cnn_tensor *view)
 {
 	char desc[128];
 	cnn_tensor *t = img;
 
-	if (img->ndim != 3)
-		die_record(in, "tensor \"image\" is %s, not C x H x W",
-			   cnn_tensor_describe(img, desc, sizeof desc));
-	if (img->dim[0] == in_c && img->dim[1] == h && img->dim[2] == w)
+	if (img->ndim == 3 && img->dim[0] == in_c && img->dim[1] == h && img->dim[2] == w)
 		return img;
+	if (cnn_tensor_count(img) == (int64_t)in_c * h * w && !(opt.resize && img->ndim == 3)) {
+		*view = *img;
+		view->ndim = 3;
+		view->dim[0] = in_c, view->dim[1] = h, view->dim[2] = w;
+		return view;
+	}
+	if (img->ndim != 3)
+		die_record(in, "tensor \"image\" is %s, neither C x H x W nor %lld values "
+			   "(%dx%lldx%lld)", cnn_tensor_describe(img, desc, sizeof desc),
+			   (long long)in_c * h * w, in_c, (long long)h, (long long)w);
 	if (!opt.resize)
 		die_record(in, "tensor \"image\" is %s, the model takes %dx%dx%d (--resize "
 			   "converts)", cnn_tensor_describe(img, desc, sizeof desc), in_c, in_h, in_w);
@@ -235,15 +245,15 @@ int main(int argc, char **argv)
 	for (;;) {
 		int more = (rec = cnn_record_new()) && tool_read(&in, rec, 0);
 		if (more) {
-			cnn_tensor *img = cnn_record_get(rec, "image"), *fitted;
+			cnn_tensor *img = cnn_record_get(rec, "image"), *fitted, view;
 			int64_t h = opt.crops > 1 ? (int64_t)(in_h * opt.crop_scale + 0.5) : in_h;
 			int64_t w = opt.crops > 1 ? (int64_t)(in_w * opt.crop_scale + 0.5) : in_w;
 			if (!img)
 				die_record(&in, "no tensor \"image\"");
-			fitted = fit(&in, img, h, w);
+			fitted = fit(&in, img, h, w, &view);
 			for (int k = 0; k < opt.crops; k++)
 				crop(fitted, k, x + ((long)nheld * opt.crops + k) * in_c * in_h * in_w);
-			if (fitted != img)
+			if (fitted != img && fitted != &view)
 				cnn_tensor_free(fitted);
 			held[nheld++] = rec;
 		} else {

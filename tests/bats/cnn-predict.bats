@@ -38,6 +38,26 @@ setup_file() {
 	[[ "$output" =~ ^1\ [0-9]\ [01]\.[0-9]+$ ]]
 }
 
+@test "an image of another shape with the model's number of values, as cnn-train takes it" {
+	# five Fashion-MNIST images as rows of 784 bytes, in a .npy file
+	header="{'descr': '|u1', 'fortran_order': False, 'shape': (5, 784), }"
+	{ printf '\223NUMPY\001\000\166\000%-117s\n' "$header"
+	  zcat $FASHION/t10k-images-idx3-ubyte.gz | tail -c +17 | head -c 3920; } > "$TMP/flat.npy"
+	run bash -c "cnn-load '$TMP/flat.npy' | cnn-info"
+	[[ "${lines[1]}" == *"u8    784 "* ]]
+	cnn-head -n 5 "$TEST" | cnn-predict -m "$MODEL" -t > "$TMP/square.txt"
+	cnn-load "$TMP/flat.npy" | cnn-predict -m "$MODEL" -t | cmp - "$TMP/square.txt"
+	# one row of text: f32 1x1x784, not resized without --resize
+	cnn-head -n 1 "$TEST" | cnn-save -o - | tr -s ' \n' '  ' > "$TMP/row.txt"
+	run bash -c "cnn-load --text '$TMP/row.txt' | cnn-predict -m '$MODEL' -t"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^1\ [0-9]\ [01]\.[0-9]+$ ]]
+	run bash -c "cnn-load --text '$TMP/row.txt' | cnn-predict -m '$MODEL' -r -t"
+	[ "$status" -eq 0 ]
+	run bash -c "cut -d ' ' -f 1-500 '$TMP/row.txt' | cnn-load --text - | cnn-predict -m '$MODEL'"
+	assert_error cnn-predict 'record 1: tensor "image" is f32 1x1x500, the model takes 1x28x28'
+}
+
 @test "bad input" {
 	run bash -c "cnn-load $SKIMAGE/camera.png | cnn-predict -m '$MODEL' > /dev/null"
 	assert_error cnn-predict 'record 1: tensor "image" is u8 1x512x512, the model takes 1x28x28 \(--resize converts\)'
