@@ -68,6 +68,8 @@ static cnn_tensor *fit(const tool_input *in, cnn_tensor *img, int64_t h, int64_t
 	char desc[128];
 	cnn_tensor *t = img;
 
+	if (img->dtype == CNN_TEXT)
+		die_record(in, "tensor \"image\" is text");
 	if (img->ndim == 3 && img->dim[0] == in_c && img->dim[1] == h && img->dim[2] == w)
 		return img;
 	if (cnn_tensor_count(img) == (int64_t)in_c * h * w && !(opt.resize && img->ndim == 3)) {
@@ -105,13 +107,11 @@ static void crop(const cnn_tensor *img, int k, float *x)
 	int64_t top = which <= 0 ? (h - in_h) / 2 : which <= 2 ? 0 : h - in_h;
 	int64_t left = which <= 0 ? (w - in_w) / 2 : which % 2 ? 0 : w - in_w;
 
-	/* u8 becomes 0..1, as in training (cnn_example). */
 	for (int c = 0; c < in_c; c++)
 		for (int y = 0; y < in_h; y++)
 			for (int i = 0; i < in_w; i++) {
 				int64_t sx = left + (mirror ? in_w - 1 - i : i);
-				double v = cnn_tensor_get(img, ((int64_t)c * h + top + y) * w + sx);
-				*x++ = img->dtype == CNN_U8 ? (float)(v / 255) : (float)v;
+				*x++ = cnn_input_value(img, ((int64_t)c * h + top + y) * w + sx);
 			}
 }
 

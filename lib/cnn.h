@@ -831,6 +831,9 @@ int cnn_net_visit_params(cnn_net *net, cnn_param_visit visit, void *ctx);
  * NULL when there is no label to read. */
 int cnn_example(const cnn_tensor *image, const cnn_tensor *label, long inputs,
 		long targets, float *x, float *t);
+/* Element i of an image on the network's scale, as cnn_example() takes
+ * it: u8 / 255, u16 / 65535, other dtypes as they are. */
+float cnn_input_value(const cnn_tensor *image, int64_t i);
 
 /* Examples kept for many epochs: in memory up to memory_limit bytes, then
  * in an unlinked temporary file in $TMPDIR.  u8 keeps u8 images as bytes. */

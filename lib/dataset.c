@@ -62,6 +62,15 @@ int64_t cnn_dataset_count(const cnn_dataset *ds)
 	return ds->count;
 }
 
+float cnn_input_value(const cnn_tensor *image, int64_t i)
+{
+	switch (image->dtype) {
+	case CNN_U8: return ((const uint8_t *)image->data)[i] / 255.0f;
+	case CNN_U16: return ((const uint16_t *)image->data)[i] / 65535.0f;
+	default: return (float)cnn_tensor_get(image, i);
+	}
+}
+
 int cnn_example(const cnn_tensor *image, const cnn_tensor *label, long inputs,
 		long targets, float *x, float *t)
 {
@@ -74,9 +83,7 @@ int cnn_example(const cnn_tensor *image, const cnn_tensor *label, long inputs,
 	if (image->dtype == CNN_TEXT)
 		return cnn_error("tensor \"%s\" is text", image->name);
 	for (long i = 0; i < inputs; i++)
-		x[i] = image->dtype == CNN_U8    ? ((const uint8_t *)image->data)[i] / 255.0f
-		       : image->dtype == CNN_U16 ? ((const uint16_t *)image->data)[i] / 65535.0f
-						 : (float)cnn_tensor_get(image, i);
+		x[i] = cnn_input_value(image, i);
 	if (!t)
 		return CNN_OK;
 	if (!label)

@@ -47,6 +47,13 @@ setup_file() {
 	[[ "${lines[1]}" == *"u8    784 "* ]]
 	cnn-head -n 5 "$TEST" | cnn-predict -m "$MODEL" -t > "$TMP/square.txt"
 	cnn-load "$TMP/flat.npy" | cnn-predict -m "$MODEL" -t | cmp - "$TMP/square.txt"
+	# u16 is scaled by 65535 as in training: byte b as 257 b predicts alike
+	header="{'descr': '<u2', 'fortran_order': False, 'shape': (5, 784), }"
+	{ printf '\223NUMPY\001\000\166\000%-117s\n' "$header"
+	  tail -c +129 "$TMP/flat.npy" | perl -0777 -pe 's/(.)/$1$1/gs'; } > "$TMP/flat16.npy"
+	run bash -c "cnn-load '$TMP/flat16.npy' | cnn-info"
+	[[ "${lines[1]}" == *"u16   784 "* ]]
+	cnn-load "$TMP/flat16.npy" | cnn-predict -m "$MODEL" -t | cmp - "$TMP/square.txt"
 	# one row of text: f32 1x1x784, not resized without --resize
 	cnn-head -n 1 "$TEST" | cnn-save -o - | tr -s ' \n' '  ' > "$TMP/row.txt"
 	run bash -c "cnn-load --text '$TMP/row.txt' | cnn-predict -m '$MODEL' -t"
