@@ -2,6 +2,7 @@
  * cnn-eval - score a classifier's predictions against the labels: accuracy,
  * top-5, the confusion matrix, precision and recall per class.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,9 +11,10 @@
 static const char help[] =
 	"Usage: cnn-eval [OPTION]... [FILE]...\n"
 	"Compare the \"prediction\" (or the most probable of \"probabilities\") of every\n"
-	"record of the stream in FILEs (or standard input) with its \"label\", and\n"
-	"print accuracy, top-5 accuracy (from \"probabilities\"), the confusion\n"
-	"matrix and per-class precision, recall and F1.\n\n"
+	"record of the stream in FILEs (or standard input) with its \"label\" (a class,\n"
+	"or K class weights of which the heaviest counts), and print accuracy, top-5\n"
+	"accuracy (from \"probabilities\"), the confusion matrix and per-class\n"
+	"precision, recall and F1.\n\n"
 	"  -n, --names FILE   class names, one per line\n"
 	"  -k, --top K        the top-K accuracy to report besides top-1 (default 5)\n"
 	"  -q, --quiet        only the summary lines\n"
@@ -30,6 +32,28 @@ static const char *name(int k, char *buf, size_t size)
 	return buf;
 }
 
+/* The class a label names: a scalar class index, or the heaviest class
+ * of a vector of K weights (a one-hot or a soft label, as cnn-augment's
+ * mixup writes), the first on a tie. */
+static int true_class(const tool_input *in, const cnn_tensor *label, const cnn_tensor *probs)
+{
+	int64_t n = cnn_tensor_count(label), best = 0;
+	double v = cnn_tensor_get(label, 0);
+
+	if (n == 1) {
+		if (!(fabs(v) < 1 << 30) || v != floor(v))
+			die_record(in, "label %g is not a whole number", v);
+		return (int)v;
+	}
+	if (probs && cnn_tensor_count(probs) != n)
+		die_record(in, "tensor \"label\" has %lld weights, \"probabilities\" %lld",
+			   (long long)n, (long long)cnn_tensor_count(probs));
+	for (int64_t j = 1; j < n; j++)
+		if (cnn_tensor_get(label, j) > cnn_tensor_get(label, best))
+			best = j;
+	return (int)best;
+}
+
 /* A record's true class, predicted class and whether the truth is among
  * the top k of the probabilities (-1 without them). */
 static void judge(const tool_input *in, const cnn_record *rec, int topk, int *truth,
@@ -39,11 +63,11 @@ static void judge(const tool_input *in, const cnn_record *rec, int topk, int *tr
 	const cnn_tensor *probs = cnn_record_get(rec, "probabilities");
 	const cnn_tensor *p = cnn_record_get(rec, "prediction");
 
-	if (!label || cnn_tensor_count(label) != 1)
-		die_record(in, "no scalar tensor \"label\"");
+	if (!label)
+		die_record(in, "no tensor \"label\"");
 	if (!p && !probs)
 		die_record(in, "no \"prediction\" or \"probabilities\" (run cnn-predict first)");
-	*truth = (int)cnn_tensor_get(label, 0);
+	*truth = true_class(in, label, probs);
 	*in_top = -1;
 	if (probs) {
 		int64_t n = cnn_tensor_count(probs), better = 0, best = 0;

@@ -2,6 +2,12 @@ load helper
 
 LENET="$BATS_TEST_DIRNAME/../../examples/zoo/lenet5.cfg"
 
+# A .npy file of dtype $1 and shape $2 holding the bytes $3 (printf escapes).
+npy() {
+	printf '\223NUMPY\001\000\166\000%-117s\n' "{'descr': '$1', 'fortran_order': False, 'shape': $2, }"
+	printf "$3"
+}
+
 setup_file() {
 	export PATH="${CNN_BIN:-$BATS_TEST_DIRNAME/../../build}:$PATH"
 	D=/usr/share/datasets/fashion-mnist
@@ -40,16 +46,14 @@ setup_file() {
 
 @test "an image of another shape with the model's number of values, as cnn-train takes it" {
 	# five Fashion-MNIST images as rows of 784 bytes, in a .npy file
-	header="{'descr': '|u1', 'fortran_order': False, 'shape': (5, 784), }"
-	{ printf '\223NUMPY\001\000\166\000%-117s\n' "$header"
+	{ npy "|u1" "(5, 784)" ""
 	  zcat $FASHION/t10k-images-idx3-ubyte.gz | tail -c +17 | head -c 3920; } > "$TMP/flat.npy"
 	run bash -c "cnn-load '$TMP/flat.npy' | cnn-info"
 	[[ "${lines[1]}" == *"u8    784 "* ]]
 	cnn-head -n 5 "$TEST" | cnn-predict -m "$MODEL" -t > "$TMP/square.txt"
 	cnn-load "$TMP/flat.npy" | cnn-predict -m "$MODEL" -t | cmp - "$TMP/square.txt"
 	# u16 is scaled by 65535 as in training: byte b as 257 b predicts alike
-	header="{'descr': '<u2', 'fortran_order': False, 'shape': (5, 784), }"
-	{ printf '\223NUMPY\001\000\166\000%-117s\n' "$header"
+	{ npy "<u2" "(5, 784)" ""
 	  tail -c +129 "$TMP/flat.npy" | perl -0777 -pe 's/(.)/$1$1/gs'; } > "$TMP/flat16.npy"
 	run bash -c "cnn-load '$TMP/flat16.npy' | cnn-info"
 	[[ "${lines[1]}" == *"u16   784 "* ]]
@@ -88,4 +92,27 @@ setup_file() {
 	assert_error cnn-eval 'record 1: no "prediction" or "probabilities" \(run cnn-predict first\)'
 	run cnn-eval --bogus
 	[ "$status" -eq 2 ]
+}
+
+@test "cnn-eval: a soft label counts as its heaviest class; a fractional class is an error" {
+	# Mixup after the predictions: the labels become vectors of 10 weights.
+	cnn-predict -m "$MODEL" "$TEST" | cnn-augment --mixup=0.4,classes=10 > "$TMP/soft.cnn"
+	run cnn-info "$TMP/soft.cnn"
+	[[ "$output" == *"label         f32   10 "* ]]
+	want=$(paste <(cnn-save -f label -o - < "$TMP/soft.cnn" | grep -v '^$') \
+		<(cnn-save -f prediction -o - < "$TMP/soft.cnn" | grep -v '^$') |
+		awk '{ b = 1; for (j = 2; j <= 10; j++) if ($j > $b) b = j; n += b - 1 == $11 } END { print n }')
+	run cnn-eval -q "$TMP/soft.cnn"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "accuracy $(awk -v n="$want" 'BEGIN { printf "%.4f", n / 300 }') ($want of 300)" ]
+	# a record {label: f32 2.5, prediction: i32 2}, and one whose label has 3
+	# weights for 10 probabilities
+	npy "<f4" "(1,)" '\000\000\040\100' > "$TMP/half.npy"
+	npy "<i4" "(1,)" '\002\000\000\000' > "$TMP/two.npy"
+	npy "<f4" "(1, 3)" '\000\000\200\077\000\000\000\000\000\000\000\000' > "$TMP/three.npy"
+	run bash -c "cnn-load label='$TMP/half.npy' prediction='$TMP/two.npy' | cnn-eval"
+	assert_error cnn-eval 'record 1: label 2.5 is not a whole number'
+	run bash -c "cnn-head -n 1 '$TMP/soft.cnn' | cnn-save -f probabilities -o '$TMP/p.npy' &&
+		cnn-load label='$TMP/three.npy' probabilities='$TMP/p.npy' | cnn-eval"
+	assert_error cnn-eval 'record 1: tensor "label" has 3 weights, "probabilities" 10'
 }
