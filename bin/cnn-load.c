@@ -432,20 +432,6 @@ struct array {
 	cnn_array_reader *ar;
 };
 
-static int is_array_file(const char *path)
-{
-	unsigned char head[4] = {0};
-	FILE *f = fopen(path, "rb");
-	size_t n = f ? fread(head, 1, 4, f) : 0;
-
-	if (f)
-		fclose(f);
-	/* gzip (IDX as MNIST ships it), IDX, or NumPy's magic. */
-	return n == 4 && ((head[0] == 0x1f && head[1] == 0x8b) ||
-			  (head[0] == 0 && head[1] == 0 && head[2] >= 8 && head[2] <= 0x0e) ||
-			  memcmp(head, "\x93NUM", 4) == 0);
-}
-
 /* The rest of an array as one tensor: the items stacked on a first axis. */
 static cnn_tensor *read_whole(struct array *a)
 {
@@ -606,7 +592,7 @@ int main(int argc, char **argv)
 		} else if (S_ISDIR(st.st_mode)) {
 			if (add_dir(arg, NULL, 0) == 0)
 				die("%s: no PNG or JPEG files", arg);
-		} else if (is_array_file(arg)) {
+		} else if (cnn_array_probe(arg)) {
 			arrays[narrays++].path = arg;
 		} else {
 			add_input(arg, NULL, -1, 0);

@@ -394,6 +394,25 @@ static gzFile open_gz(const char *path)
 	return gz;
 }
 
+/* The first four bytes of an IDX file (two zeros, a type code, the
+ * rank) or of a .npy one. */
+static int array_magic(const unsigned char *m)
+{
+	return (m[0] == 0 && m[1] == 0 && m[2] >= 0x08 && m[2] <= 0x0e) ||
+	       memcmp(m, "\x93NUM", 4) == 0;
+}
+
+int cnn_array_probe(const char *path)
+{
+	unsigned char magic[4];
+	gzFile gz = strcmp(path, "-") ? gzopen(path, "rb") : NULL;
+	int ok = gz && gzread(gz, magic, 4) == 4 && array_magic(magic);
+
+	if (gz)
+		gzclose(gz);
+	return ok;
+}
+
 cnn_array_reader *cnn_array_open(const char *path)
 {
 	cnn_array_reader *ar = calloc(1, sizeof *ar);

@@ -469,8 +469,39 @@ static void test_writer_errors(void)
 	cnn_tensor_free(text);
 }
 
+/* What cnn-load takes for an array file: IDX and .npy, gzipped or not;
+ * not a gzipped anything else, a PNG, a short file, or standard input. */
+static void test_probe(void)
+{
+	static const unsigned char idx[] = {0, 0, 0x08, 1, 0, 0, 0, 1, 7};
+	static const unsigned char png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+	char *p;
+
+	p = write_file(idx, sizeof idx);
+	tap_ok(cnn_array_probe(p) == 1, "probe: an IDX file");
+	unlink(p);
+	p = write_gz(idx, sizeof idx);
+	tap_ok(cnn_array_probe(p) == 1, "probe: a gzipped IDX file");
+	unlink(p);
+	p = write_npy(1, "{'descr': '|u1', 'fortran_order': False, 'shape': (1,), }", "x", 1);
+	tap_ok(cnn_array_probe(p) == 1, "probe: a .npy file");
+	unlink(p);
+	p = write_gz("1 2 3\n", 6);
+	tap_ok(cnn_array_probe(p) == 0, "probe: gzipped text is not an array file");
+	unlink(p);
+	p = write_file(png, sizeof png);
+	tap_ok(cnn_array_probe(p) == 0, "probe: a PNG is not");
+	unlink(p);
+	p = write_file(idx, 3);
+	tap_ok(cnn_array_probe(p) == 0, "probe: three bytes are not");
+	unlink(p);
+	tap_ok(cnn_array_probe("-") == 0 && cnn_array_probe("/nonexistent/x") == 0,
+	       "probe: standard input and a missing file are not");
+}
+
 int main(void)
 {
+	test_probe();
 	test_fashion_labels();
 	test_fashion_images();
 	test_idx();
