@@ -219,37 +219,19 @@ struct progress {
 	double seconds;
 };
 
-static int64_t state_i64(const cnn_record *r, const char *name)
-{
-	const cnn_tensor *t = r ? cnn_record_get(r, name) : NULL;
-
-	return t && cnn_tensor_count(t) == 1 ? (int64_t)cnn_tensor_get(t, 0) : 0;
-}
-
-static void put_state(cnn_record *r, const char *name, cnn_dtype dtype, double v)
-{
-	cnn_tensor *t = cnn_tensor_new(name, dtype, 0, NULL);
-
-	if (!t)
-		die_lib();
-	cnn_tensor_set(t, 0, v);
-	if (cnn_record_put(r, t))
-		die_lib();
-}
-
 static void save(cnn_net *net, const struct progress *p, int with_state)
 {
 	cnn_record *r = cnn_record_new();
 
 	if (!r)
 		die_lib();
-	put_state(r, "epoch", CNN_I64, (double)p->epoch);
-	put_state(r, "batch", CNN_I64, (double)p->batch);
-	put_state(r, "seed", CNN_I64, (double)opt.seed);
-	put_state(r, "freeze", CNN_I64, opt.freeze);
-	put_state(r, "epoch_loss", CNN_F64, p->tally.loss);
-	put_state(r, "epoch_correct", CNN_I64, (double)p->tally.correct);
-	put_state(r, "epoch_count", CNN_I64, (double)p->tally.count);
+	if (cnn_record_put_i64(r, "epoch", p->epoch) || cnn_record_put_i64(r, "batch", p->batch) ||
+	    cnn_record_put_i64(r, "seed", (int64_t)opt.seed) ||
+	    cnn_record_put_i64(r, "freeze", opt.freeze) ||
+	    cnn_record_put_f64(r, "epoch_loss", p->tally.loss) ||
+	    cnn_record_put_i64(r, "epoch_correct", p->tally.correct) ||
+	    cnn_record_put_i64(r, "epoch_count", p->tally.count))
+		die_lib();
 	if (cnn_net_save(net, opt.output, r, with_state))
 		die_lib();
 	cnn_record_free(r);
@@ -609,16 +591,15 @@ int main(int argc, char **argv)
 	net = make_net(&state);
 	apply_params(net);
 	if (state) {
-		opt.seed = (uint64_t)state_i64(state, "seed");
+		opt.seed = (uint64_t)cnn_record_i64(state, "seed");
 		if (!opt.freeze)
-			opt.freeze = (int)state_i64(state, "freeze");
+			opt.freeze = (int)cnn_record_i64(state, "freeze");
 		cnn_net_freeze(net, opt.freeze);
-		p.epoch = state_i64(state, "epoch");
-		p.batch = state_i64(state, "batch");
-		p.tally.count = state_i64(state, "epoch_count");
-		p.tally.correct = state_i64(state, "epoch_correct");
-		const cnn_tensor *l = cnn_record_get(state, "epoch_loss");
-		p.tally.loss = l ? cnn_tensor_get(l, 0) : 0;
+		p.epoch = cnn_record_i64(state, "epoch");
+		p.batch = cnn_record_i64(state, "batch");
+		p.tally.count = cnn_record_i64(state, "epoch_count");
+		p.tally.correct = cnn_record_i64(state, "epoch_correct");
+		p.tally.loss = cnn_record_f64(state, "epoch_loss");
 		cnn_record_free(state);
 	} else {
 		transfer(net);

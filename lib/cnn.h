@@ -117,6 +117,13 @@ cnn_tensor *cnn_record_get(const cnn_record *r, const char *name);
 int cnn_record_put(cnn_record *r, cnn_tensor *t);
 /* Remove the named tensor and hand it to the caller (NULL if absent). */
 cnn_tensor *cnn_record_take(cnn_record *r, const char *name);
+/* Scalars, as a model file or a checkpoint keeps its counters: put one
+ * (replacing any of the name), or read one back, an i64 exactly and
+ * another numeric dtype converted; 0 when there is no such scalar. */
+int cnn_record_put_i64(cnn_record *r, const char *name, int64_t v);
+int cnn_record_put_f64(cnn_record *r, const char *name, double v);
+int64_t cnn_record_i64(const cnn_record *r, const char *name);
+double cnn_record_f64(const cnn_record *r, const char *name);
 
 /* ---------------------------------------------------------------- stream */
 

@@ -20,16 +20,6 @@
 
 #include "net.h"
 
-static int put_i64(cnn_record *r, const char *name, int64_t v)
-{
-	cnn_tensor *t = cnn_tensor_new(name, CNN_I64, 0, NULL);
-
-	if (!t)
-		return CNN_ERR;
-	*(int64_t *)t->data = v;
-	return cnn_record_put(r, t);
-}
-
 static int put_floats(cnn_record *r, const char *name, const float *v, int ndim,
 		      const int64_t *dim)
 {
@@ -123,8 +113,8 @@ int cnn_net_save(cnn_net *net, const char *path, const cnn_record *extra, int wi
 	if (!(cfg = cnn_tensor_new("cfg", CNN_TEXT, 1, &len)))
 		goto done;
 	memcpy(cfg->data, text, len);
-	if (cnn_record_put(head, cfg) || put_i64(head, "step", net->step) ||
-	    put_i64(head, "seen", net->seen))
+	if (cnn_record_put(head, cfg) || cnn_record_put_i64(head, "step", net->step) ||
+	    cnn_record_put_i64(head, "seen", net->seen))
 		goto done;
 	for (int i = 0; extra && i < extra->n; i++) {
 		cnn_tensor *copy = cnn_tensor_convert(extra->tensor[i], extra->tensor[i]->dtype);
@@ -151,13 +141,6 @@ done:
 	cnn_record_free(weights);
 	cnn_record_free(moments);
 	return ret;
-}
-
-static int64_t get_i64(const cnn_record *r, const char *name)
-{
-	const cnn_tensor *t = cnn_record_get(r, name);
-
-	return t && t->dtype == CNN_I64 && cnn_tensor_count(t) == 1 ? *(int64_t *)t->data : 0;
 }
 
 /* Copy a saved tensor into place, insisting on the shape the cfg gives. */
@@ -250,8 +233,8 @@ cnn_net *cnn_net_load(const char *path, int batch, cnn_record **extra)
 		net = NULL;
 		goto done;
 	}
-	net->step = get_i64(rec[0], "step");
-	net->seen = get_i64(rec[0], "seen");
+	net->step = cnn_record_i64(rec[0], "step");
+	net->seen = cnn_record_i64(rec[0], "seen");
 	if (extra) {
 		*extra = rec[0];
 		rec[0] = NULL;

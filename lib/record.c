@@ -82,3 +82,52 @@ cnn_tensor *cnn_record_take(cnn_record *r, const char *name)
 	r->n--;
 	return t;
 }
+
+static int put_scalar(cnn_record *r, const char *name, cnn_dtype dtype, const void *v)
+{
+	cnn_tensor *t = cnn_tensor_new(name, dtype, 0, NULL);
+
+	if (!t)
+		return CNN_ERR;
+	memcpy(t->data, v, cnn_dtype_size(dtype));
+	return cnn_record_put(r, t);
+}
+
+int cnn_record_put_i64(cnn_record *r, const char *name, int64_t v)
+{
+	return put_scalar(r, name, CNN_I64, &v);
+}
+
+int cnn_record_put_f64(cnn_record *r, const char *name, double v)
+{
+	return put_scalar(r, name, CNN_F64, &v);
+}
+
+static const cnn_tensor *scalar(const cnn_record *r, const char *name)
+{
+	const cnn_tensor *t = r ? cnn_record_get(r, name) : NULL;
+
+	return t && t->dtype != CNN_TEXT && cnn_tensor_count(t) == 1 ? t : NULL;
+}
+
+int64_t cnn_record_i64(const cnn_record *r, const char *name)
+{
+	const cnn_tensor *t = scalar(r, name);
+
+	double v;
+
+	if (!t)
+		return 0;
+	/* Through a double only when it is not i64: seeds use all 64 bits. */
+	if (t->dtype == CNN_I64)
+		return *(const int64_t *)t->data;
+	v = cnn_tensor_get(t, 0);
+	return v != v ? 0 : v >= 0x1p63 ? INT64_MAX : v < -0x1p63 ? INT64_MIN : (int64_t)v;
+}
+
+double cnn_record_f64(const cnn_record *r, const char *name)
+{
+	const cnn_tensor *t = scalar(r, name);
+
+	return t ? cnn_tensor_get(t, 0) : 0;
+}

@@ -49,6 +49,14 @@ setup_file() {
 	cmp "$TMP/full.cnnm" "$TMP/part.cnnm"
 }
 
+@test "--resume keeps a seed of all 64 bits: one epoch, then one more, is two epochs" {
+	seed=4611686018427387903
+	cnn-train -S $seed -m "$LENET" -o "$TMP/two.cnnm" -e 2 "$SMALLTEST" > /dev/null
+	cnn-train -S $seed -m "$LENET" -o "$TMP/one.cnnm" -e 1 "$SMALLTEST" > /dev/null
+	cnn-train --resume -o "$TMP/one.cnnm" -e 2 "$SMALLTEST" > /dev/null
+	cmp "$TMP/two.cnnm" "$TMP/one.cnnm"
+}
+
 @test "--checkpoint writes the model file during training" {
 	cnn-train -m "$LENET" -o "$TMP/ck.cnnm" -e 1 --checkpoint 10 --log-every 10 "$SMALL" > "$TMP/log"
 	[ "$(grep -c '^step=' "$TMP/log")" -eq 3 ]

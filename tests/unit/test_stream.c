@@ -2,6 +2,8 @@
  * test_stream.c - the tensor stream: round trips of every dtype, raw and
  * compressed, concatenation, and rejection of every kind of bad input.
  */
+#include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -132,9 +134,37 @@ static void expect_error(const char *p, const char *want, const char *what)
 	tap_ok(strstr(msg, want) != NULL, "%s: \"%s\"", what, msg);
 }
 
+/* Scalars keep all 64 bits of an i64; others are converted, and what is
+ * not a numeric scalar reads as 0. */
+static void test_scalars(void)
+{
+	cnn_record *r = cnn_record_new();
+	int64_t three = 3;
+	cnn_tensor *f = cnn_tensor_new("f", CNN_F32, 0, NULL), *v = cnn_tensor_new("v", CNN_I32, 1, &three);
+
+	cnn_tensor_set(f, 0, -7.75);
+	cnn_record_put(r, f);
+	cnn_record_put(r, v);
+	tap_ok(cnn_record_put_i64(r, "big", INT64_MAX - 1) == CNN_OK &&
+	       cnn_record_put_f64(r, "x", 0.1) == CNN_OK && cnn_record_put_f64(r, "huge", 1e300) == CNN_OK &&
+	       cnn_record_put_f64(r, "nan", NAN) == CNN_OK, "scalars put");
+	tap_ok(cnn_record_i64(r, "big") == INT64_MAX - 1, "an i64 scalar reads back exactly");
+	tap_ok(cnn_record_f64(r, "x") == 0.1 && cnn_record_i64(r, "f") == -7 &&
+	       cnn_record_f64(r, "f") == -7.75, "other dtypes are converted");
+	tap_ok(cnn_record_i64(r, "huge") == INT64_MAX && cnn_record_i64(r, "nan") == 0,
+	       "out of range saturates, NaN is 0");
+	tap_ok(cnn_record_i64(r, "v") == 0 && cnn_record_i64(r, "absent") == 0 &&
+	       cnn_record_i64(NULL, "big") == 0, "a vector, an absent name, no record: 0");
+	tap_ok(cnn_record_put_i64(r, "big", 5) == CNN_OK && cnn_record_i64(r, "big") == 5 && r->n == 6,
+	       "putting a name again replaces it");
+	cnn_record_free(r);
+}
+
 int main(void)
 {
 	char cmd[1024];
+
+	test_scalars();
 
 	if (!mkdtemp(dir))
 		return 1;
