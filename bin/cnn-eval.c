@@ -38,8 +38,10 @@ static const char *name(int k, char *buf, size_t size)
 static int true_class(const tool_input *in, const cnn_tensor *label, const cnn_tensor *probs)
 {
 	int64_t n = cnn_tensor_count(label), best = 0;
-	double v = cnn_tensor_get(label, 0);
+	double v = n ? cnn_tensor_get(label, 0) : 0;
 
+	if (n == 0 || label->dtype == CNN_TEXT)
+		die_record(in, "tensor \"label\" is %s", n ? "text" : "empty");
 	if (n == 1) {
 		if (!(fabs(v) < 1 << 30) || v != floor(v))
 			die_record(in, "label %g is not a whole number", v);

@@ -115,4 +115,7 @@ setup_file() {
 	run bash -c "cnn-head -n 1 '$TMP/soft.cnn' | cnn-save -f probabilities -o '$TMP/p.npy' &&
 		cnn-load label='$TMP/three.npy' probabilities='$TMP/p.npy' | cnn-eval"
 	assert_error cnn-eval 'record 1: tensor "label" has 3 weights, "probabilities" 10'
+	npy "<f4" "(1, 0)" "" > "$TMP/none.npy"
+	run bash -c "cnn-load label='$TMP/none.npy' prediction='$TMP/two.npy' | cnn-eval"
+	assert_error cnn-eval 'record 1: tensor "label" is empty'
 }
