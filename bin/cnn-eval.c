@@ -32,21 +32,32 @@ static const char *name(int k, char *buf, size_t size)
 	return buf;
 }
 
+static void require_numbers(const tool_input *in, const cnn_tensor *t)
+{
+	if (t && (cnn_tensor_count(t) == 0 || t->dtype == CNN_TEXT))
+		die_record(in, "tensor \"%s\" is %s", t->name,
+			   t->dtype == CNN_TEXT ? "text" : "empty");
+}
+
+/* A class held in a scalar: a whole number. */
+static int class_index(const tool_input *in, const cnn_tensor *t)
+{
+	double v = cnn_tensor_get(t, 0);
+
+	if (!(fabs(v) < 1 << 30) || v != floor(v))
+		die_record(in, "%s %g is not a whole number", t->name, v);
+	return (int)v;
+}
+
 /* The class a label names: a scalar class index, or the heaviest class
  * of a vector of K weights (a one-hot or a soft label, as cnn-augment's
  * mixup writes), the first on a tie. */
 static int true_class(const tool_input *in, const cnn_tensor *label, const cnn_tensor *probs)
 {
 	int64_t n = cnn_tensor_count(label), best = 0;
-	double v = n ? cnn_tensor_get(label, 0) : 0;
 
-	if (n == 0 || label->dtype == CNN_TEXT)
-		die_record(in, "tensor \"label\" is %s", n ? "text" : "empty");
-	if (n == 1) {
-		if (!(fabs(v) < 1 << 30) || v != floor(v))
-			die_record(in, "label %g is not a whole number", v);
-		return (int)v;
-	}
+	if (n == 1)
+		return class_index(in, label);
 	if (probs && cnn_tensor_count(probs) != n)
 		die_record(in, "tensor \"label\" has %lld weights, \"probabilities\" %lld",
 			   (long long)n, (long long)cnn_tensor_count(probs));
@@ -67,6 +78,10 @@ static void judge(const tool_input *in, const cnn_record *rec, int topk, int *tr
 
 	if (!label)
 		die_record(in, "no tensor \"label\"");
+	require_numbers(in, label);
+	require_numbers(in, p);
+	if (p && cnn_tensor_count(p) != 1)
+		die_record(in, "tensor \"prediction\" is not a scalar");
 	if (!p && !probs)
 		die_record(in, "no \"prediction\" or \"probabilities\" (run cnn-predict first)");
 	*truth = true_class(in, label, probs);
@@ -84,7 +99,7 @@ static void judge(const tool_input *in, const cnn_record *rec, int topk, int *tr
 		*pred = (int)best;
 	}
 	if (p)
-		*pred = (int)cnn_tensor_get(p, 0);
+		*pred = class_index(in, p);
 	if (*truth < 0 || *pred < 0)
 		die_record(in, "negative class");
 }

@@ -60,8 +60,8 @@ static void load_models(void)
 
 /* The image as the model wants it: channels and size converted when
  * --resize allows, else exactly the model's input or an error.  An image
- * of another shape holding the model's number of values is taken as
- * cnn-train takes it, through *view, which shares its data. */
+ * of another rank holding the model's number of values (a flat vector, say)
+ * is taken as cnn-train takes it, through *view, which shares its data. */
 static cnn_tensor *fit(const tool_input *in, cnn_tensor *img, int64_t h, int64_t w,
 		       cnn_tensor *view)
 {
@@ -70,18 +70,19 @@ static cnn_tensor *fit(const tool_input *in, cnn_tensor *img, int64_t h, int64_t
 
 	if (img->dtype == CNN_TEXT)
 		die_record(in, "tensor \"image\" is text");
-	if (img->ndim == 3 && img->dim[0] == in_c && img->dim[1] == h && img->dim[2] == w)
-		return img;
-	if (cnn_tensor_count(img) == (int64_t)in_c * h * w && !(opt.resize && img->ndim == 3)) {
+	if (img->ndim != 3) {
+		if (cnn_tensor_count(img) != (int64_t)in_c * in_h * in_w)
+			die_record(in, "tensor \"image\" is %s, neither C x H x W nor the "
+				   "model's %lld values (%dx%dx%d)",
+				   cnn_tensor_describe(img, desc, sizeof desc),
+				   (long long)in_c * in_h * in_w, in_c, in_h, in_w);
 		*view = *img;
 		view->ndim = 3;
-		view->dim[0] = in_c, view->dim[1] = h, view->dim[2] = w;
-		return view;
+		view->dim[0] = in_c, view->dim[1] = in_h, view->dim[2] = in_w;
+		t = img = view;
 	}
-	if (img->ndim != 3)
-		die_record(in, "tensor \"image\" is %s, neither C x H x W nor %lld values "
-			   "(%dx%lldx%lld)", cnn_tensor_describe(img, desc, sizeof desc),
-			   (long long)in_c * h * w, in_c, (long long)h, (long long)w);
+	if (img->dim[0] == in_c && img->dim[1] == h && img->dim[2] == w)
+		return img;
 	if (!opt.resize)
 		die_record(in, "tensor \"image\" is %s, the model takes %dx%dx%d (--resize "
 			   "converts)", cnn_tensor_describe(img, desc, sizeof desc), in_c, in_h, in_w);

@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <zlib.h>
@@ -394,22 +395,21 @@ static gzFile open_gz(const char *path)
 	return gz;
 }
 
-/* The first four bytes of an IDX file (two zeros, a type code, the
- * rank) or of a .npy one. */
-static int array_magic(const unsigned char *m)
-{
-	return (m[0] == 0 && m[1] == 0 && m[2] >= 0x08 && m[2] <= 0x0e) ||
-	       memcmp(m, "\x93NUM", 4) == 0;
-}
-
 int cnn_array_probe(const char *path)
 {
-	unsigned char magic[4];
-	gzFile gz = strcmp(path, "-") ? gzopen(path, "rb") : NULL;
-	int ok = gz && gzread(gz, magic, 4) == 4 && array_magic(magic);
+	unsigned char m[4];
+	struct stat st;
+	FILE *f;
+	int ok;
 
-	if (gz)
-		gzclose(gz);
+	/* Only a regular file: reading a pipe's first bytes would lose them. */
+	if (stat(path, &st) || !S_ISREG(st.st_mode) || !(f = fopen(path, "rb")))
+		return 0;
+	/* gzip (IDX as MNIST ships it), IDX (two zeros, a type code), .npy */
+	ok = fread(m, 1, 4, f) == 4 &&
+	     ((m[0] == 0x1f && m[1] == 0x8b) || (m[0] == 0 && m[1] == 0 && m[2] >= 0x08 && m[2] <= 0x0e) ||
+	      memcmp(m, "\x93NUM", 4) == 0);
+	fclose(f);
 	return ok;
 }
 

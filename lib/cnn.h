@@ -191,8 +191,8 @@ cnn_tensor *cnn_image_channels(const cnn_tensor *img, int channels);
  * one item at a time along its first axis, in memory bounded by one item. */
 typedef struct cnn_array_reader cnn_array_reader;
 cnn_array_reader *cnn_array_open(const char *path);
-/* 1 if the file at path (not "-") begins as cnn_array_open() reads: the
- * magic of IDX or .npy, gzipped or not; else 0. */
+/* 1 if path is a regular file that begins as an IDX or .npy file or as
+ * gzip data (which cnn_array_open() then judges); else 0. */
 int cnn_array_probe(const char *path);
 int64_t cnn_array_count(const cnn_array_reader *ar); /* items in the file */
 /* The next item, named name, of shape dims[1:]: CNN_OK, CNN_END or CNN_ERR. */

@@ -113,7 +113,6 @@ static const cnn_tensor *scalar(const cnn_record *r, const char *name)
 int64_t cnn_record_i64(const cnn_record *r, const char *name)
 {
 	const cnn_tensor *t = scalar(r, name);
-
 	double v;
 
 	if (!t)

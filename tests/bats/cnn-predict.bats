@@ -58,15 +58,20 @@ setup_file() {
 	run bash -c "cnn-load '$TMP/flat16.npy' | cnn-info"
 	[[ "${lines[1]}" == *"u16   784 "* ]]
 	cnn-load "$TMP/flat16.npy" | cnn-predict -m "$MODEL" -t | cmp - "$TMP/square.txt"
-	# one row of text: f32 1x1x784, not resized without --resize
+	# with crops, the flat image is resized like a square one
+	cnn-head -n 5 "$TEST" | cnn-predict -m "$MODEL" -r -c 5 -t > "$TMP/crops.txt"
+	cnn-load "$TMP/flat.npy" | cnn-predict -m "$MODEL" -r -c 5 -t | cmp - "$TMP/crops.txt"
+	# the whole array, 5x784, is not one image
+	run bash -c "cnn-load -w image='$TMP/flat.npy' | cnn-predict -m '$MODEL'"
+	assert_error cnn-predict 'record 1: tensor "image" is u8 5x784, neither C x H x W nor the model.s 784 values \(1x28x28\)'
+	# an image of rank 3 is an image: one row of text, f32 1x1x784, is
+	# resized with --resize and an error without
 	cnn-head -n 1 "$TEST" | cnn-save -o - | tr -s ' \n' '  ' > "$TMP/row.txt"
-	run bash -c "cnn-load --text '$TMP/row.txt' | cnn-predict -m '$MODEL' -t"
-	[ "$status" -eq 0 ]
-	[[ "$output" =~ ^1\ [0-9]\ [01]\.[0-9]+$ ]]
+	run bash -c "cnn-load --text '$TMP/row.txt' | cnn-predict -m '$MODEL'"
+	assert_error cnn-predict 'record 1: tensor "image" is f32 1x1x784, the model takes 1x28x28 \(--resize converts\)'
 	run bash -c "cnn-load --text '$TMP/row.txt' | cnn-predict -m '$MODEL' -r -t"
 	[ "$status" -eq 0 ]
-	run bash -c "cut -d ' ' -f 1-500 '$TMP/row.txt' | cnn-load --text - | cnn-predict -m '$MODEL'"
-	assert_error cnn-predict 'record 1: tensor "image" is f32 1x1x500, the model takes 1x28x28'
+	[[ "$output" =~ ^1\ [0-9]\ [01]\.[0-9]+$ ]]
 }
 
 @test "bad input" {
@@ -118,4 +123,8 @@ setup_file() {
 	npy "<f4" "(1, 0)" "" > "$TMP/none.npy"
 	run bash -c "cnn-load label='$TMP/none.npy' prediction='$TMP/two.npy' | cnn-eval"
 	assert_error cnn-eval 'record 1: tensor "label" is empty'
+	run bash -c "cnn-load label='$TMP/two.npy' prediction='$TMP/none.npy' | cnn-eval"
+	assert_error cnn-eval 'record 1: tensor "prediction" is empty'
+	run bash -c "cnn-load label='$TMP/two.npy' prediction='$TMP/half.npy' | cnn-eval"
+	assert_error cnn-eval 'record 1: prediction 2.5 is not a whole number'
 }

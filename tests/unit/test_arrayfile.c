@@ -470,7 +470,7 @@ static void test_writer_errors(void)
 }
 
 /* What cnn-load takes for an array file: IDX and .npy, gzipped or not;
- * not a gzipped anything else, a PNG, a short file, or standard input. */
+ * gzip data too; not a PNG, a short file, or what is not a regular file. */
 static void test_probe(void)
 {
 	static const unsigned char idx[] = {0, 0, 0x08, 1, 0, 0, 0, 1, 7};
@@ -487,7 +487,9 @@ static void test_probe(void)
 	tap_ok(cnn_array_probe(p) == 1, "probe: a .npy file");
 	unlink(p);
 	p = write_gz("1 2 3\n", 6);
-	tap_ok(cnn_array_probe(p) == 0, "probe: gzipped text is not an array file");
+	tap_ok(cnn_array_probe(p) == 1 && !cnn_array_open(p) &&
+	       contains(cnn_errmsg(), "not an IDX or .npy file"),
+	       "probe: gzip data is taken, and cnn_array_open says what is wrong inside");
 	unlink(p);
 	p = write_file(png, sizeof png);
 	tap_ok(cnn_array_probe(p) == 0, "probe: a PNG is not");
@@ -495,8 +497,9 @@ static void test_probe(void)
 	p = write_file(idx, 3);
 	tap_ok(cnn_array_probe(p) == 0, "probe: three bytes are not");
 	unlink(p);
-	tap_ok(cnn_array_probe("-") == 0 && cnn_array_probe("/nonexistent/x") == 0,
-	       "probe: standard input and a missing file are not");
+	tap_ok(cnn_array_probe("-") == 0 && cnn_array_probe("/nonexistent/x") == 0 &&
+	       cnn_array_probe("/dev/zero") == 0 && cnn_array_probe("/tmp") == 0,
+	       "probe: standard input, a missing file, a device, a folder are not");
 }
 
 int main(void)
