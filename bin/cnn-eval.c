@@ -49,22 +49,30 @@ static int class_index(const tool_input *in, const cnn_tensor *t)
 	return (int)v;
 }
 
+/* The index of the largest value, the first on a tie. */
+static int64_t heaviest(const cnn_tensor *t)
+{
+	int64_t best = 0;
+
+	for (int64_t j = 1; j < cnn_tensor_count(t); j++)
+		if (cnn_tensor_get(t, j) > cnn_tensor_get(t, best))
+			best = j;
+	return best;
+}
+
 /* The class a label names: a scalar class index, or the heaviest class
  * of a vector of K weights (a one-hot or a soft label, as cnn-augment's
  * mixup writes), the first on a tie. */
 static int true_class(const tool_input *in, const cnn_tensor *label, const cnn_tensor *probs)
 {
-	int64_t n = cnn_tensor_count(label), best = 0;
+	int64_t n = cnn_tensor_count(label);
 
 	if (n == 1)
 		return class_index(in, label);
 	if (probs && cnn_tensor_count(probs) != n)
 		die_record(in, "tensor \"label\" has %lld weights, \"probabilities\" %lld",
 			   (long long)n, (long long)cnn_tensor_count(probs));
-	for (int64_t j = 1; j < n; j++)
-		if (cnn_tensor_get(label, j) > cnn_tensor_get(label, best))
-			best = j;
-	return (int)best;
+	return (int)heaviest(label);
 }
 
 /* A record's true class, predicted class and whether the truth is among
@@ -87,16 +95,13 @@ static void judge(const tool_input *in, const cnn_record *rec, int topk, int *tr
 	*truth = true_class(in, label, probs);
 	*in_top = -1;
 	if (probs) {
-		int64_t n = cnn_tensor_count(probs), better = 0, best = 0;
+		int64_t n = cnn_tensor_count(probs), better = 0;
 		if (*truth < 0 || *truth >= n)
 			die_record(in, "label %d is not one of the %lld classes", *truth, (long long)n);
-		for (int64_t j = 0; j < n; j++) {
+		for (int64_t j = 0; j < n; j++)
 			better += cnn_tensor_get(probs, j) > cnn_tensor_get(probs, *truth);
-			if (cnn_tensor_get(probs, j) > cnn_tensor_get(probs, best))
-				best = j;
-		}
 		*in_top = better < topk;
-		*pred = (int)best;
+		*pred = (int)heaviest(probs);
 	}
 	if (p)
 		*pred = class_index(in, p);
