@@ -91,15 +91,6 @@ static void dot_acc(int m, int n, DOT_ARGS)
 
 /* ------------------------------------------------- 2x2 max pool gradient */
 
-static inline vi vlanes(int step, int start)
-{
-	vi v;
-
-	for (int i = 0; i < VL; i++)
-		v[i] = start + i * step;
-	return v;
-}
-
 /* The first n (0 < n <= VL) floats at p; the rest 0.  And back. */
 static inline vf load_n(const float *p, int n)
 {
@@ -126,7 +117,6 @@ static inline void store_n(float *p, vf v, int n)
 /* 2 * cnt inputs from p as the even and the odd ones. */
 static inline void load_pairs(const float *p, int cnt, vf *even, vf *odd)
 {
-	const vi e = vlanes(2, 0), o = vlanes(2, 1);
 	vf a, b;
 
 	if (cnt == VL) {
@@ -136,15 +126,15 @@ static inline void load_pairs(const float *p, int cnt, vf *even, vf *odd)
 	} else {
 		a = vload(p), b = load_n(p + VL, 2 * cnt - VL);
 	}
-	*even = __builtin_shuffle(a, b, e);
-	*odd = __builtin_shuffle(a, b, o);
+	*even = __builtin_shufflevector(a, b, LANES_EVEN);
+	*odd = __builtin_shufflevector(a, b, LANES_ODD);
 }
 
 /* p[2i] += u[i], p[2i + 1] += v[i] for i < cnt. */
 static inline void add_pairs(float *p, int cnt, vf u, vf v)
 {
-	const vi lo = vlanes(1, 0) / 2 + (vlanes(1, 0) & 1) * VL, hi = lo + VL / 2;
-	vf a = __builtin_shuffle(u, v, lo), b = __builtin_shuffle(u, v, hi);
+	vf a = __builtin_shufflevector(u, v, LANES_ZIP_LO);
+	vf b = __builtin_shufflevector(u, v, LANES_ZIP_HI);
 
 	if (cnt == VL) {
 		vstore(p, vload(p) + a);

@@ -148,11 +148,7 @@ static void axpy(float *y, const float *x, long n, float a)
 
 static inline vf vreverse(vf v)
 {
-	vi idx;
-
-	for (int k = 0; k < VL; k++)
-		idx[k] = VL - 1 - k;
-	return __builtin_shuffle(v, idx);
+	return __builtin_shufflevector(v, v, LANES_REVERSE);
 }
 
 static void reverse(float *v, long n)

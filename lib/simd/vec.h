@@ -43,6 +43,31 @@
 
 #define GEMM_NR (GEMM_NV * VL)
 
+/* Lane numbers for __builtin_shufflevector (GCC 12 and clang both have it;
+ * it wants constants, hence a list per width): one vector turned round;
+ * the even and the odd lanes of two vectors a, b (lane VL + i is b[i]);
+ * and the low and the high halves of a and b interleaved, a[0] b[0] a[1]
+ * b[1] ... */
+#if VL == 16
+#define LANES_REVERSE 15,14,13,12,11,10,9,8,7,6,5,4,3,2,1,0
+#define LANES_EVEN 0,2,4,6,8,10,12,14,16,18,20,22,24,26,28,30
+#define LANES_ODD 1,3,5,7,9,11,13,15,17,19,21,23,25,27,29,31
+#define LANES_ZIP_LO 0,16,1,17,2,18,3,19,4,20,5,21,6,22,7,23
+#define LANES_ZIP_HI 8,24,9,25,10,26,11,27,12,28,13,29,14,30,15,31
+#elif VL == 8
+#define LANES_REVERSE 7,6,5,4,3,2,1,0
+#define LANES_EVEN 0,2,4,6,8,10,12,14
+#define LANES_ODD 1,3,5,7,9,11,13,15
+#define LANES_ZIP_LO 0,8,1,9,2,10,3,11
+#define LANES_ZIP_HI 4,12,5,13,6,14,7,15
+#else
+#define LANES_REVERSE 3,2,1,0
+#define LANES_EVEN 0,2,4,6
+#define LANES_ODD 1,3,5,7
+#define LANES_ZIP_LO 0,4,1,5
+#define LANES_ZIP_HI 2,6,3,7
+#endif
+
 typedef float vf __attribute__((vector_size(VL * sizeof(float))));
 typedef int vi __attribute__((vector_size(VL * sizeof(int))));
 
