@@ -14,8 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 #include <zstd.h>
+#include <zstd_errors.h>
 
 #include "cnn.h"
+#include "grow.h"
 
 #define RECORD_MAGIC "CNNR"
 #define VERSION_MAJOR 1
@@ -26,6 +28,9 @@
 #define SKIPPABLE_MAGIC 0x184D2A50u
 #define IO_BYTES (1 << 17)
 #define FRAME_BYTES (4 << 20)
+/* The largest window our writer's levels use (level 22's, 128 MiB): a
+ * frame header asking for more is not ours, and would cost its size. */
+#define WINDOW_LOG_MAX 27
 
 static uint64_t max_tensor_bytes;
 
@@ -110,8 +115,7 @@ cnn_reader *cnn_reader_open(const char *path)
 	rd->name = strdup(strcmp(path, "-") == 0 ? "<stdin>" : path);
 	if (!rd->in || !rd->out || !rd->dctx || !rd->name)
 		goto nomem;
-	/* A 4 GiB tensor may sit in one frame; let the window follow the limit. */
-	ZSTD_DCtx_setParameter(rd->dctx, ZSTD_d_windowLogMax, 31);
+	ZSTD_DCtx_setParameter(rd->dctx, ZSTD_d_windowLogMax, WINDOW_LOG_MAX);
 	if (strcmp(path, "-") == 0) {
 		rd->fd = STDIN_FILENO;
 	} else if ((rd->fd = open(path, O_RDONLY)) < 0) {
@@ -221,6 +225,9 @@ static ssize_t inflate_some(cnn_reader *rd, unsigned char *dst, size_t cap)
 		in = (ZSTD_inBuffer){rd->in, rd->in_len, rd->in_pos};
 		ret = ZSTD_decompressStream(rd->dctx, &out, &in);
 		rd->in_pos = in.pos;
+		if (ZSTD_getErrorCode(ret) == ZSTD_error_frameParameter_windowTooLarge)
+			return cnn_error("a zstd frame whose window is over %d MiB, more "
+					 "than any level writes", 1 << (WINDOW_LOG_MAX - 20));
 		if (ZSTD_isError(ret))
 			return cnn_error("corrupt compressed data (%s)", ZSTD_getErrorName(ret));
 		if (ret == 0)
@@ -330,6 +337,11 @@ static int record_begin(cnn_reader *rd)
 	return rd->in_len > rd->in_pos;
 }
 
+static int stream_source(void *rd, void *dst, size_t n)
+{
+	return stream_read(rd, dst, n);
+}
+
 static int read_tensor(cnn_reader *rd, cnn_record *rec, uint64_t *left)
 {
 	unsigned char head[4], dimbuf[8 * CNN_MAX_DIMS];
@@ -373,13 +385,11 @@ static int read_tensor(cnn_reader *rd, cnn_record *rec, uint64_t *left)
 	*left -= entry;
 	if (cnn_record_get(rec, name))
 		return cnn_error("tensor \"%s\" appears twice", name);
-	t = cnn_tensor_empty(name, head[0], ndim, dim);
+	/* The payload may be shorter than its header says: memory grows as
+	 * its bytes arrive. */
+	t = cnn_tensor_read(name, head[0], ndim, dim, stream_source, rd);
 	if (!t)
 		return CNN_ERR;
-	if (stream_read(rd, t->data, (size_t)count * esize)) {
-		cnn_tensor_free(t);
-		return CNN_ERR;
-	}
 	swap_elements(t->data, (size_t)count, esize);
 	return cnn_record_put(rec, t);
 }

@@ -1,0 +1,41 @@
+# Readers' memory follows their input, not what its headers claim: a file
+# of a few bytes that claims gigabytes is refused (or found truncated)
+# within a small address space, with the usual one line and exit 1.
+load helper
+
+# Run a command in 400 MB of address space, a tenth of what the lying
+# headers below claim.  The sanitizers reserve terabytes of shadow space,
+# so there only the message is checked.
+small() {
+	if [ -n "$CNN_SANITIZE" ]; then
+		run bash -c "$1"
+	else
+		run bash -c "ulimit -v 400000; $1"
+	fi
+}
+
+@test "stream: a 49-byte record claiming a 4 GiB tensor is truncated" {
+	printf 'CNNR\001\000\001\000\015\000\000\000\001\000\000\000\001\001\001\000x\000\000\000\000\001\000\000\000twenty bytes of data' > "$TMP/big.cnn"
+	small "cnn-info '$TMP/big.cnn'"
+	assert_error cnn-info 'big.cnn record 1: truncated record$'
+	small "cnn-info < '$TMP/big.cnn'"
+	assert_error cnn-info '<stdin> record 1: truncated record$'
+}
+
+@test "stream: the same inside a zstd frame" {
+	printf 'CNNR\001\000\001\000\015\000\000\000\001\000\000\000\001\001\001\000x\000\000\000\000\001\000\000\000twenty bytes of data' | zstd -q -c > "$TMP/big.cnn"
+	small "cnn-info '$TMP/big.cnn'"
+	assert_error cnn-info 'big.cnn record 1: truncated record$'
+}
+
+@test "stream: a zstd frame asking for a 2 GiB window is refused" {
+	printf '\050\265\057\375\000\250' > "$TMP/window.cnn"
+	small "cnn-info '$TMP/window.cnn'"
+	assert_error cnn-info 'window.cnn record 1: a zstd frame whose window is over 128 MiB'
+}
+
+@test "stream: level 22, the largest window we write, still reads" {
+	cnn-load $SKIMAGE/astronaut.png | cnn-conv -k identity -z 22 > "$TMP/22.cnn"
+	run cnn-info "$TMP/22.cnn"
+	[ "$status" -eq 0 ]
+}
