@@ -18,6 +18,7 @@
 #include <zlib.h>
 
 #include "cnn.h"
+#include "grow.h"
 
 #define HOST_BIG (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__)
 
@@ -42,7 +43,7 @@ struct cnn_array_reader {
 	int ndim; /* of an item */
 	int64_t dim[CNN_MAX_DIMS];
 	int64_t count, next, elems;
-	void *scratch; /* one item as the file has it, unless CONV_COPY */
+	off_t size; /* of a regular file from where we started, else -1 */
 };
 
 /* --------------------------------------------------------------- input */
@@ -378,21 +379,43 @@ static int open_npy(cnn_array_reader *ar, const unsigned char *magic)
 
 /* ------------------------------------------------------------- reading */
 
-static gzFile open_gz(const char *path)
+/* Also note the size of a regular file, which bounds what a plain
+ * (not gzipped) header may claim. */
+static gzFile open_gz(cnn_array_reader *ar, const char *path)
 {
+	struct stat st;
+	off_t at;
 	int fd;
 	gzFile gz;
 
-	if (strcmp(path, "-"))
-		return gzopen(path, "rb");
 	/* gzclose() closes the descriptor: give it a copy of stdin's. */
-	fd = dup(STDIN_FILENO);
+	fd = strcmp(path, "-") ? open(path, O_RDONLY) : dup(STDIN_FILENO);
 	if (fd < 0)
 		return NULL;
+	ar->size = -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (at = lseek(fd, 0, SEEK_CUR)) >= 0)
+		ar->size = st.st_size - at;
 	gz = gzdopen(fd, "rb");
 	if (!gz)
 		close(fd);
 	return gz;
+}
+
+/* Items of no values would be read for ever from nothing; and the items
+ * of a plain file must be in it, found before any is read. */
+static int check_items(cnn_array_reader *ar)
+{
+	size_t bytes = (size_t)ar->elems * ar->fsize;
+	int64_t left = ar->size - gztell(ar->gz);
+
+	if (ar->elems == 0)
+		return ar->count == 0 ? CNN_OK :
+		       cnn_error("%s: %lld items of no values (a dimension is 0)", ar->name,
+				 (long long)ar->count);
+	if (ar->size >= 0 && gzdirect(ar->gz) && left / (int64_t)bytes < ar->count)
+		return cnn_error("%s: item %lld: truncated", ar->name,
+				 (long long)(left / (int64_t)bytes));
+	return CNN_OK;
 }
 
 int cnn_array_probe(const char *path)
@@ -424,7 +447,7 @@ cnn_array_reader *cnn_array_open(const char *path)
 		cnn_error("out of memory");
 		return NULL;
 	}
-	ar->gz = open_gz(path);
+	ar->gz = open_gz(ar, path);
 	if (!ar->gz) {
 		cnn_error("%s: %s", ar->name, strerror(errno));
 		goto fail;
@@ -448,10 +471,8 @@ cnn_array_reader *cnn_array_open(const char *path)
 		cnn_error_context("%s: items", ar->name);
 		goto fail;
 	}
-	if (ar->conv != CONV_COPY && !(ar->scratch = malloc(ar->elems * ar->fsize + 1))) {
-		cnn_error("out of memory");
+	if (check_items(ar))
 		goto fail;
-	}
 	return ar;
 fail:
 	cnn_array_close(ar);
@@ -544,31 +565,37 @@ static int at_end(cnn_array_reader *ar)
 	return CNN_END;
 }
 
+static int item_source(void *ar, void *dst, size_t n)
+{
+	int64_t got = read_bytes(ar, dst, n);
+
+	if (got < 0)
+		return CNN_ERR;
+	return (size_t)got < n ? cnn_error("truncated") : CNN_OK;
+}
+
+/* The item grows as gzip delivers it, whatever its header claims; an item
+ * to convert is read as bytes, then widened. */
 int cnn_array_read(cnn_array_reader *ar, const char *name, cnn_tensor **item)
 {
-	size_t bytes = (size_t)ar->elems * ar->fsize;
-	cnn_tensor *t;
-	void *buf;
-	int64_t got;
-	int rc;
+	int64_t bytes = ar->elems * (int64_t)ar->fsize;
+	cnn_tensor *t = NULL, *raw = NULL;
+	int rc = CNN_ERR;
 
 	*item = NULL;
 	if (ar->next == ar->count)
 		return at_end(ar);
-	t = cnn_tensor_new(name, ar->dtype, ar->ndim, ar->dim);
-	if (!t)
-		return cnn_error_context("%s: item %lld", ar->name, (long long)ar->next);
-	buf = ar->conv == CONV_COPY ? t->data : ar->scratch;
-	got = read_bytes(ar, buf, bytes);
-	if (got < 0) {
-		rc = CNN_ERR;
-	} else if ((size_t)got < bytes) {
-		rc = cnn_error("truncated");
-	} else {
+	if (ar->conv == CONV_COPY)
+		t = cnn_tensor_read(name, ar->dtype, ar->ndim, ar->dim, item_source, ar);
+	else if ((raw = cnn_tensor_read(name, CNN_U8, 1, &bytes, item_source, ar)))
+		t = cnn_tensor_empty(name, ar->dtype, ar->ndim, ar->dim);
+	if (t) {
+		void *src = raw ? raw->data : t->data;
 		if (ar->swap)
-			swap_bytes(buf, ar->elems, ar->fsize);
-		rc = convert(ar, buf, t);
+			swap_bytes(src, ar->elems, ar->fsize);
+		rc = convert(ar, src, t);
 	}
+	cnn_tensor_free(raw);
 	if (rc) {
 		cnn_tensor_free(t);
 		return cnn_error_context("%s: item %lld", ar->name, (long long)ar->next);
@@ -584,7 +611,6 @@ void cnn_array_close(cnn_array_reader *ar)
 		return;
 	if (ar->gz)
 		gzclose(ar->gz);
-	free(ar->scratch);
 	free(ar->name);
 	free(ar);
 }

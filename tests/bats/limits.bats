@@ -39,3 +39,22 @@ small() {
 	run cnn-info "$TMP/22.cnn"
 	[ "$status" -eq 0 ]
 }
+
+@test "IDX: a 12-byte file claiming a 2 GiB item, plain or gzipped" {
+	printf '\000\000\010\002\000\000\000\001\200\000\000\000' > "$TMP/big.idx"
+	small "cnn-load '$TMP/big.idx' > /dev/null"
+	assert_error cnn-load 'big.idx: item 0: truncated$'
+	gzip -c "$TMP/big.idx" > "$TMP/big.idx.gz"
+	small "cnn-load '$TMP/big.idx.gz' > /dev/null"
+	assert_error cnn-load 'big.idx.gz: item 0: truncated$'
+}
+
+@test "IDX and .npy: billions of empty items are refused, not looped over" {
+	printf '\000\000\010\003\377\377\377\377\000\000\000\001\000\000\000\000' > "$TMP/empty.idx"
+	run timeout 60 cnn-load "$TMP/empty.idx"
+	assert_error cnn-load 'empty.idx: 4294967295 items of no values \(a dimension is 0\)$'
+	dict="{'descr': '<f4', 'fortran_order': False, 'shape': (3000000000, 0), }"
+	{ printf '\223NUMPY\001\000'; printf "\\$(printf %03o $((${#dict} + 1)))\\000"; printf '%s\n' "$dict"; } > "$TMP/empty.npy"
+	run timeout 60 cnn-load "$TMP/empty.npy"
+	assert_error cnn-load 'empty.npy: 3000000000 items of no values'
+}

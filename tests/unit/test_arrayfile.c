@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -502,8 +503,57 @@ static void test_probe(void)
 	       "probe: standard input, a missing file, a device, a folder are not");
 }
 
+/* Peak resident memory so far, in MiB. */
+static long peak_mib(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss / 1024;
+}
+
+/* Headers of a few bytes claim gigabytes, or billions of empty items:
+ * refused before reading, or read in memory that follows the data. */
+static void test_lying_headers(void)
+{
+	static const unsigned char big[12] = {0, 0, 0x08, 2, 0, 0, 0, 1, 0x80, 0, 0, 0};
+	static const unsigned char empty[16] = {0, 0, 0x08, 3, 0xff, 0xff, 0xff, 0xff,
+						0, 0, 0, 1, 0, 0, 0, 0};
+	long before = peak_mib();
+	char msg[256], *p;
+
+	p = write_file(big, sizeof big);
+	snprintf(msg, sizeof msg, "%s: item 0: truncated", p);
+	tap_ok(strcmp(read_error(p), msg) == 0, "a 12-byte IDX claiming a 2 GiB item: %s",
+	       cnn_errmsg());
+	unlink(p);
+	p = write_gz(big, sizeof big);
+	snprintf(msg, sizeof msg, "%s: item 0: truncated", p);
+	tap_ok(strcmp(read_error(p), msg) == 0, "and gzipped: %s", cnn_errmsg());
+	unlink(p);
+	tap_ok(peak_mib() - before < 64, "in %ld MiB more than before", peak_mib() - before);
+	p = write_npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (1000000, 1000), }",
+		      "", 0);
+	snprintf(msg, sizeof msg, "%s: item 0: truncated", p);
+	tap_ok(strcmp(read_error(p), msg) == 0, "a .npy claiming 4 GB: %s", cnn_errmsg());
+	unlink(p);
+	p = write_gz(empty, sizeof empty);
+	tap_ok(contains(read_error(p), "4294967295 items of no values"),
+	       "an IDX of 4 billion empty items: %s", cnn_errmsg());
+	unlink(p);
+	p = write_npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (3000000000, 0), }",
+		      "", 0);
+	tap_ok(contains(read_error(p), "3000000000 items of no values"),
+	       "a .npy of 3 billion empty items: %s", cnn_errmsg());
+	unlink(p);
+	p = write_npy(1, "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 0), }", "", 0);
+	tap_ok(strcmp(read_error(p), "") == 0, "no items of no values are no error");
+	unlink(p);
+}
+
 int main(void)
 {
+	test_lying_headers();
 	test_probe();
 	test_fashion_labels();
 	test_fashion_images();
