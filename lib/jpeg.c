@@ -14,6 +14,7 @@
 #include <jpeglib.h>
 #include <jerror.h>
 
+#include "grow.h"
 #include "image.h"
 
 struct jpeg_fail {
@@ -33,13 +34,13 @@ static void __attribute__((noreturn)) on_error(j_common_ptr cinfo)
 	longjmp(f->jump, 1);
 }
 
-/* Level -1 is a warning, higher levels are traces.  Warnings are mostly
- * harmless (stray bytes between markers), but at the end of the data
- * libjpeg pads the image with gray and calls it a warning: a truncated
- * file must not pass for a picture. */
+/* Level -1 is a warning, higher levels are traces.  libjpeg warns where
+ * it guesses: data cut short or corrupt, which it pads with gray or skips,
+ * and a picture partly made up must not pass for the file's (PIL, too,
+ * refuses a truncated image). */
 static void on_message(j_common_ptr cinfo, int level)
 {
-	if (level < 0 && cinfo->err->msg_code == JWRN_JPEG_EOF)
+	if (level < 0)
 		on_error(cinfo);
 }
 
@@ -86,8 +87,8 @@ static cnn_tensor *decode(struct jpeg_decompress_struct *cinfo, struct jpeg_fail
 	cinfo->out_color_space = c == 1 ? JCS_GRAYSCALE : JCS_RGB;
 	jpeg_start_decompress(cinfo);
 
-	img = cnn_tensor_new3("image", CNN_U8, c, cinfo->output_height,
-			      cinfo->output_width);
+	/* The image grows as its rows decode, not as its header says. */
+	img = cnn_tensor_new3("image", CNN_U8, c, 0, cinfo->output_width);
 	if (!img)
 		fail(f, "%s", cnn_errmsg());
 	row = malloc((size_t)cinfo->output_width * c);
@@ -97,6 +98,8 @@ static cnn_tensor *decode(struct jpeg_decompress_struct *cinfo, struct jpeg_fail
 		JSAMPROW r = row;
 		int64_t y = cinfo->output_scanline;
 
+		if (cnn_image_reserve(img, y + 1, cinfo->output_height))
+			fail(f, "%s", cnn_errmsg());
 		jpeg_read_scanlines(cinfo, &r, 1);
 		cnn_image_put_row(img, y, row);
 	}

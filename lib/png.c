@@ -12,13 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "image.h"
 
-/* What the callbacks share with us: the data in or out, and the message. */
+/* What the callbacks share with us: the data in or out, and the message;
+ * and the passes of an interlaced image, kept here for the error path. */
 struct png_io {
 	const unsigned char *in;
 	size_t len, pos;
 	struct cnn_buf *out;
+	void *passes;
 	char msg[256];
 };
 
@@ -95,16 +98,62 @@ static void set_transforms(png_structp png, png_infop info, int keep16)
 #endif
 }
 
+/* Room for rows [0, y] of img, or the error. */
+static void reserve(png_structp png, cnn_tensor *img, png_uint_32 y, png_uint_32 h)
+{
+	if (cnn_image_reserve(img, (int64_t)y + 1, h))
+		fail(png, "%s", cnn_errmsg());
+}
+
+/* Adam7 by hand: libpng's own interlace handling wants every row of the
+ * image from the first pass on, before the data shows it exists.  The
+ * seven passes' rows (each a small image) go one after another into a
+ * buffer that grows as they decode; then each row of the image gathers its
+ * pixels from them. */
+static void read_interlaced(png_structp png, cnn_tensor *img, png_uint_32 w,
+			    png_uint_32 h, size_t bpp, unsigned char *row)
+{
+	struct png_io *io = png_get_error_ptr(png);
+	size_t at[7], total = 0, cap = 0;
+
+	for (int p = 0; p < 7; p++) {
+		size_t rowbytes = PNG_PASS_COLS(w, p) * bpp;
+		at[p] = total;
+		for (png_uint_32 j = 0; rowbytes && j < PNG_PASS_ROWS(h, p); j++) {
+			if (cnn_grow(&io->passes, &cap, total + rowbytes, (size_t)h * w * bpp))
+				fail(png, "%s", cnn_errmsg());
+			png_read_row(png, (unsigned char *)io->passes + total, NULL);
+			total += rowbytes;
+		}
+	}
+	reserve(png, img, h - 1, h);
+	for (png_uint_32 y = 0; y < h; y++) {
+		for (int p = 0; p < 7; p++) {
+			png_uint_32 cols = PNG_PASS_COLS(w, p);
+			const unsigned char *src = (unsigned char *)io->passes + at[p] +
+						   (size_t)(y >> PNG_PASS_ROW_SHIFT(p)) * cols * bpp;
+			if (!PNG_ROW_IN_INTERLACE_PASS(y, p))
+				continue;
+			for (png_uint_32 i = 0; i < cols; i++)
+				memcpy(row + (size_t)((i << PNG_PASS_COL_SHIFT(p)) +
+						      PNG_PASS_START_COL(p)) * bpp,
+				       src + i * bpp, bpp);
+		}
+		cnn_image_put_row(img, y, row);
+	}
+}
+
+/* The image grows as its rows decode: PNG's zlib packs a row of zeros
+ * into almost nothing, so the file's size is no bound on its picture. */
 static cnn_tensor *decode(png_structp png, png_infop info, int keep16)
 {
 	cnn_tensor *volatile img = NULL;
-	unsigned char *volatile rows = NULL;
+	unsigned char *volatile row = NULL;
 	png_uint_32 w, h;
 	size_t rowbytes;
-	int passes;
 
 	if (setjmp(png_jmpbuf(png))) {
-		free(rows);
+		free(row);
 		cnn_tensor_free(img);
 		return NULL;
 	}
@@ -115,31 +164,28 @@ static cnn_tensor *decode(png_structp png, png_infop info, int keep16)
 		fail(png, "%ux%u pixels is too large (at most %llu)", (unsigned)w,
 		     (unsigned)h, (unsigned long long)CNN_IMAGE_MAX_PIXELS);
 	set_transforms(png, info, keep16);
-	passes = png_set_interlace_handling(png);
 	png_read_update_info(png, info);
 
 	img = cnn_tensor_new3("image", png_get_bit_depth(png, info) == 16 ? CNN_U16 : CNN_U8,
-			      png_get_channels(png, info), h, w);
+			      png_get_channels(png, info), 0, w);
 	if (!img)
 		fail(png, "%s", cnn_errmsg());
-	/* Interlaced passes fill rows in several visits, so they need them
-	 * all at once; otherwise one row at a time will do. */
 	rowbytes = png_get_rowbytes(png, info);
-	rows = malloc(rowbytes * (passes > 1 ? h : 1));
-	if (!rows)
+	row = malloc(rowbytes);
+	if (!row)
 		fail(png, "out of memory");
-	for (int p = 0; p < passes; p++) {
+	if (png_get_interlace_type(png, info) == PNG_INTERLACE_ADAM7) {
+		read_interlaced(png, img, w, h, rowbytes / w, row);
+	} else {
 		for (png_uint_32 y = 0; y < h; y++) {
-			unsigned char *r = rows + (passes > 1 ? y * rowbytes : 0);
-
-			png_read_row(png, r, NULL);
-			if (p == passes - 1)
-				cnn_image_put_row(img, y, r);
+			reserve(png, img, y, h);
+			png_read_row(png, row, NULL);
+			cnn_image_put_row(img, y, row);
 		}
 	}
 	/* Reading to IEND checks the CRC and zlib checksum of the last IDAT. */
 	png_read_end(png, NULL);
-	free(rows);
+	free(row);
 	return img;
 }
 
@@ -162,6 +208,7 @@ cnn_tensor *cnn_png_decode(const unsigned char *buf, size_t len,
 	png_set_read_fn(png, &io, read_mem);
 	img = decode(png, info, keep16);
 	png_destroy_read_struct(&png, &info, NULL);
+	free(io.passes);
 	if (!img)
 		cnn_error("%s: PNG: %s", what, io.msg);
 	return img;

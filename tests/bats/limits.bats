@@ -58,3 +58,44 @@ small() {
 	run timeout 60 cnn-load "$TMP/empty.npy"
 	assert_error cnn-load 'empty.npy: 3000000000 items of no values'
 }
+
+# A PNG of w x h RGBA (8-bit) whose one IDAT inflates to ten zero bytes.
+lying_png() {
+	python3 - "$1" "$2" "$3" <<'PY'
+import struct, sys, zlib
+def chunk(t, d):
+    return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d))
+w, interlace = int(sys.argv[2]), int(sys.argv[3])
+ihdr = struct.pack('>IIBBBBB', w, w, 8, 6, 0, 0, interlace)
+open(sys.argv[1], 'wb').write(b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', ihdr) +
+    chunk(b'IDAT', zlib.compress(b'\0' * 10)) + chunk(b'IEND', b''))
+PY
+}
+
+@test "PNG: a 68-byte file claiming 16384x16384 RGBA (1 GiB)" {
+	lying_png "$TMP/big.png" 16384 0
+	[ "$(stat -c %s "$TMP/big.png")" -eq 68 ]
+	small "cnn-load '$TMP/big.png' > /dev/null"
+	assert_error cnn-load 'big.png: PNG: Not enough image data$'
+	lying_png "$TMP/adam7.png" 16384 1
+	small "cnn-load '$TMP/adam7.png' > /dev/null"
+	assert_error cnn-load 'adam7.png: PNG: Not enough image data$'
+}
+
+@test "JPEG: cut in its scan with an EOI appended is an error, not gray" {
+	size=$(stat -c %s $DARKNET/dog.jpg)
+	{ head -c $((size / 2)) $DARKNET/dog.jpg; printf '\377\331'; } > "$TMP/cut.jpg"
+	run cnn-load "$TMP/cut.jpg"
+	assert_error cnn-load 'cut.jpg: JPEG: Corrupt JPEG data: premature end of data segment$'
+}
+
+@test "JPEG: bytes flipped in the entropy data are an error" {
+	size=$(stat -c %s $DARKNET/dog.jpg)
+	cp $DARKNET/dog.jpg "$TMP/flip.jpg"
+	printf '\125\252\125\252\125\252\125\252' |
+		dd of="$TMP/flip.jpg" bs=1 seek=$((size * 7 / 10)) conv=notrunc 2>/dev/null
+	run cnn-load "$TMP/flip.jpg"
+	assert_error cnn-load 'flip.jpg: JPEG: Corrupt JPEG data'
+	run cnn-load $DARKNET/dog.jpg
+	[ "$status" -eq 0 ]
+}
