@@ -333,6 +333,36 @@ int cnn_cfg_list(cnn_cfg_section *s, const char *key, float *v, int max, int *n)
 	}
 }
 
+int cnn_cfg_ints(cnn_cfg_section *s, const char *key, int64_t *v, int max, int64_t min,
+		 int64_t max_value, int *n)
+{
+	struct cnn_cfg_entry *e = find(s, key);
+	char want[128];
+	const char *p;
+
+	*n = 0;
+	if (!e)
+		return CNN_OK;
+	snprintf(want, sizeof want, "want up to %d whole numbers from %lld to %lld "
+		 "separated by commas", max, (long long)min, (long long)max_value);
+	for (p = e->value;;) {
+		char *end;
+		long long x;
+		errno = 0;
+		x = strtoll(p, &end, 10);
+		if (end == p || errno || x < min || x > max_value || *n == max)
+			return bad_value(s, e, want);
+		v[(*n)++] = x;
+		while (isspace((unsigned char)*end))
+			end++;
+		if (*end == 0)
+			return CNN_OK;
+		if (*end != ',')
+			return bad_value(s, e, want);
+		p = end + 1;
+	}
+}
+
 int cnn_cfg_choice(cnn_cfg_section *s, const char *key, const char *const *names,
 		   int dflt, int *v)
 {

@@ -131,7 +131,8 @@ typedef struct cnn_reader cnn_reader;
 typedef struct cnn_writer cnn_writer;
 
 /* Limit on one tensor's payload; default 4 GiB, or the environment variable
- * CNN_MAX_TENSOR_BYTES when set.  Larger tensors are rejected unread. */
+ * CNN_MAX_TENSOR_BYTES when set.  Larger tensors are rejected unread.  It
+ * also bounds each buffer of a network, and 16 times it all of them. */
 void cnn_set_max_tensor_bytes(uint64_t bytes);
 uint64_t cnn_max_tensor_bytes(void);
 
@@ -347,6 +348,10 @@ int cnn_cfg_float(cnn_cfg_section *s, const char *key, float dflt, float min,
 		  float max, float *v);
 /* Comma-separated numbers, at most max of them; *n 0 when the key is absent. */
 int cnn_cfg_list(cnn_cfg_section *s, const char *key, float *v, int max, int *n);
+/* Comma-separated whole numbers in min..max_value, at most max of them;
+ * *n 0 when the key is absent. */
+int cnn_cfg_ints(cnn_cfg_section *s, const char *key, int64_t *v, int max, int64_t min,
+		 int64_t max_value, int *n);
 /* The index of the value in the NULL-terminated names. */
 int cnn_cfg_choice(cnn_cfg_section *s, const char *key, const char *const *names,
 		   int dflt, int *v);

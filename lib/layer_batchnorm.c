@@ -14,11 +14,13 @@ struct bn_layer {
 static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 {
 	struct bn_layer *st = calloc(1, sizeof *st);
-	int64_t dim[1] = {l->c};
+	int64_t dim[1] = {l->c}, xhat[2] = {net->batch, l->inputs};
 
 	(void)s;
 	if (!(l->state = st))
 		return cnn_error("out of memory");
+	if (cnn_net_claim(net, 1, 2, xhat, "batch statistics"))
+		return CNN_ERR;
 	if (!(st->bias = cnn_layer_add_param(l, "bias", 1, 0, 1, dim)))
 		return CNN_ERR;
 	return cnn_bn_add_params(l, &st->bn, l->c) ||

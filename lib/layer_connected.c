@@ -29,6 +29,10 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 	l->out_c = outputs;
 	l->out_h = l->out_w = 1;
 	int64_t wdim[2] = {outputs, l->inputs}, bdim[1] = {outputs};
+	int64_t out[2] = {net->batch, outputs};
+	if (cnn_net_claim(net, 2, 2, wdim, "weight") ||
+	    (st->bn_on && cnn_net_claim(net, 1, 2, out, "batch_normalize")))
+		return CNN_ERR;
 	if (!(st->weight = cnn_layer_add_param(l, "weight", 1, 1, 2, wdim)) ||
 	    !(st->bias = cnn_layer_add_param(l, "bias", 1, 0, 1, bdim)))
 		return CNN_ERR;

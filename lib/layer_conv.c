@@ -56,9 +56,14 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s, int transposed)
 			 .pad_hi = {padding, padding}};
 	if (transposed) {
 		/* darknet: out = (in - 1) * stride + size - 2 * padding */
+		int64_t reach = (int64_t)dilation * (size - 1) + 1 - 2 * padding;
+		int64_t h = (int64_t)(l->h - 1) * stride + reach, w = (int64_t)(l->w - 1) * stride + reach;
+		if (h > INT32_MAX || w > INT32_MAX)
+			return cnn_cfg_error(s, "output %lldx%lld is too large", (long long)h,
+					     (long long)w);
 		l->out_c = filters;
-		l->out_h = (l->h - 1) * stride + dilation * (size - 1) + 1 - 2 * padding;
-		l->out_w = (l->w - 1) * stride + dilation * (size - 1) + 1 - 2 * padding;
+		l->out_h = (int)h;
+		l->out_w = (int)w;
 		cv->c = filters;
 		cv->k = l->c;
 		cv->in[0] = l->out_h;
@@ -84,6 +89,12 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s, int transposed)
 	/* Weights are k x c/groups x size x size of the forward convolution:
 	 * for a transposed one, in channels first, as darknet and PyTorch. */
 	int64_t wdim[4] = {cv->k, cv->c / groups, size, size}, bdim[1] = {filters};
+	int64_t out[4] = {net->batch, filters, l->out_h, l->out_w};
+	int64_t in[2] = {net->batch, l->inputs};
+	if (cnn_net_claim(net, 2, 4, wdim, "weight") ||
+	    (st->bn_on && cnn_net_claim(net, 1, 4, out, "batch_normalize")) ||
+	    (transposed && cnn_net_claim(net, 1, 2, in, "input gradients")))
+		return CNN_ERR;
 	if (!(st->weight = cnn_layer_add_param(l, "weight", 1, 1, 4, wdim)) ||
 	    !(st->bias = cnn_layer_add_param(l, "bias", 1, 0, 1, bdim)))
 		return CNN_ERR;

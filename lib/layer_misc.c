@@ -22,7 +22,8 @@ static int build_dropout(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 
 	if (!(l->state = st))
 		return cnn_error("out of memory");
-	if (cnn_cfg_float(s, "probability", 0.5f, 0, 0.999f, &st->probability))
+	if (cnn_cfg_float(s, "probability", 0.5f, 0, 0.999f, &st->probability) ||
+	    cnn_net_claim(net, 1, 2, (int64_t[]){net->batch, l->inputs}, "dropout mask"))
 		return CNN_ERR;
 	if (!(st->mask = malloc(sizeof(float) * net->batch * l->inputs)))
 		return cnn_error("out of memory");
@@ -234,18 +235,17 @@ struct route_state {
 static int build_route(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 {
 	struct route_state *st = calloc(1, sizeof *st);
-	float from[MAX_ROUTE];
+	int64_t from[MAX_ROUTE], out_c = 0;
 	int rf = 0;
 
 	if (!(l->state = st))
 		return cnn_error("out of memory");
-	if (cnn_cfg_list(s, "layers", from, MAX_ROUTE, &st->n) ||
+	if (cnn_cfg_ints(s, "layers", from, MAX_ROUTE, INT32_MIN, INT32_MAX, &st->n) ||
 	    cnn_cfg_int(s, "groups", 1, 1, 1 << 16, &st->groups) ||
 	    cnn_cfg_int(s, "group_id", 0, 0, st->groups - 1, &st->group_id))
 		return CNN_ERR;
 	if (st->n == 0)
 		return cnn_cfg_error(s, "needs layers= (the layers to concatenate)");
-	l->out_c = 0;
 	for (int i = 0; i < st->n; i++) {
 		cnn_layer *src = cnn_net_layer_ref(net, (int)from[i], l->index);
 		if (!src)
@@ -258,12 +258,15 @@ static int build_route(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 					     src->index, src->out_h, src->out_w, st->src[0]->index,
 					     l->out_h, l->out_w);
 		st->src[i] = src;
-		l->out_c += src->out_c / st->groups;
+		out_c += src->out_c / st->groups;
 		l->out_h = src->out_h;
 		l->out_w = src->out_w;
 		rf = src->rf > rf ? src->rf : rf;
 		l->jump = src->jump;
 	}
+	if (out_c > INT32_MAX)
+		return cnn_cfg_error(s, "%lld channels", (long long)out_c);
+	l->out_c = (int)out_c;
 	/* The layer before is not necessarily an input: it need not feed us. */
 	l->c = l->out_c;
 	l->h = l->out_h;
@@ -316,6 +319,9 @@ static int build_upsample(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 	(void)net;
 	if (cnn_cfg_int(s, "stride", 2, 1, 1 << 10, &stride))
 		return CNN_ERR;
+	if ((int64_t)l->h * stride > INT32_MAX || (int64_t)l->w * stride > INT32_MAX)
+		return cnn_cfg_error(s, "%dx%d upsampled %d times is too large", l->h, l->w,
+				     stride);
 	l->state = (void *)(long)stride;
 	l->out_h = l->h * stride;
 	l->out_w = l->w * stride;

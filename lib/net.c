@@ -24,20 +24,18 @@ static const char *const optimizer_names[] = {"sgd", "adam", "rmsprop", NULL};
 
 static int parse_steps(cnn_cfg_section *s, cnn_train_params *hp)
 {
-	float steps[CNN_MAX_STEPS], scales[CNN_MAX_STEPS];
+	float scales[CNN_MAX_STEPS];
 	int nsteps, nscales;
 
-	if (cnn_cfg_list(s, "steps", steps, CNN_MAX_STEPS, &nsteps) ||
+	/* darknet's cfgs start with steps=-1 (a scale from the first batch). */
+	if (cnn_cfg_ints(s, "steps", hp->steps, CNN_MAX_STEPS, INT64_MIN, INT64_MAX, &nsteps) ||
 	    cnn_cfg_list(s, "scales", scales, CNN_MAX_STEPS, &nscales))
 		return CNN_ERR;
 	if (hp->policy == CNN_LR_STEPS && (nsteps == 0 || nsteps != nscales))
 		return cnn_cfg_error(s, "policy=steps wants steps= and as many scales= (%d and %d)",
 				     nsteps, nscales);
 	hp->nsteps = nsteps;
-	for (int i = 0; i < nsteps; i++) {
-		hp->steps[i] = (int64_t)steps[i];
-		hp->scales[i] = scales[i];
-	}
+	memcpy(hp->scales, scales, nsteps * sizeof *scales);
 	return CNN_OK;
 }
 
@@ -101,6 +99,23 @@ cnn_layer *cnn_net_layer_ref(cnn_net *net, int from, int i)
 	return at >= 0 && at < i ? &net->layer[at] : NULL;
 }
 
+int cnn_net_claim(cnn_net *net, int copies, int ndim, const int64_t *dim, const char *what)
+{
+	const cnn_cfg_section *s = cnn_cfg_section_at(net->cfg, net->nlayers);
+	uint64_t max = cnn_max_tensor_bytes(), bytes;
+	int64_t count;
+
+	if (cnn_shape_count(ndim, dim, sizeof(float), max, &count))
+		return cnn_cfg_error(s, "%s: %s (CNN_MAX_TENSOR_BYTES sets the limit)", what, cnn_errmsg());
+	bytes = (uint64_t)count * sizeof(float) * copies;
+	if (bytes > NET_LIMIT_TIMES * max - net->claimed)
+		return cnn_cfg_error(s, "%s takes the network's buffers over %llu bytes (%d times "
+				     "CNN_MAX_TENSOR_BYTES)", what,
+				     (unsigned long long)(NET_LIMIT_TIMES * max), NET_LIMIT_TIMES);
+	net->claimed += bytes;
+	return CNN_OK;
+}
+
 cnn_param *cnn_layer_add_param(cnn_layer *l, const char *name, int trained,
 			       int decay, int ndim, const int64_t *dim)
 {
@@ -135,7 +150,11 @@ cnn_param *cnn_layer_add_param(cnn_layer *l, const char *name, int trained,
 int cnn_layer_alloc_output(cnn_layer *l, cnn_net *net)
 {
 	size_t n = (size_t)net->batch * l->outputs;
+	int64_t dim[2] = {net->batch, l->outputs};
 
+	if (cnn_net_claim(net, cnn_activation_needs_pre(l->activation) ? 3 : 2, 2, dim,
+			  "outputs"))
+		return CNN_ERR;
 	l->output = calloc(n ? n : 1, sizeof *l->output);
 	l->delta = calloc(n ? n : 1, sizeof *l->delta);
 	if (cnn_activation_needs_pre(l->activation))
@@ -174,6 +193,9 @@ static int build_layer(cnn_net *net, int i, cnn_cfg_section *s)
 	if (l->out_c < 1 || l->out_h < 1 || l->out_w < 1)
 		return cnn_cfg_error(s, "output %dx%dx%d is empty (input %dx%dx%d)", l->out_c,
 				     l->out_h, l->out_w, l->c, l->h, l->w);
+	int64_t out[4] = {net->batch, l->out_c, l->out_h, l->out_w};
+	if (cnn_net_claim(net, 0, 4, out, "outputs"))
+		return CNN_ERR;
 	l->outputs = (long)l->out_c * l->out_h * l->out_w;
 	return cnn_layer_alloc_output(l, net);
 }
@@ -198,6 +220,8 @@ static cnn_net *build(cnn_cfg *cfg, int batch, uint64_t seed, int init)
 		goto fail;
 	}
 	net->batch = batch > 0 ? batch : net->hp.batch;
+	if (cnn_net_claim(net, 1, 4, (int64_t[]){net->batch, net->c, net->h, net->w}, "input"))
+		goto fail;
 	net->input = calloc((size_t)net->batch * net->c * net->h * net->w, sizeof *net->input);
 	net->layer = calloc(n - 1, sizeof *net->layer);
 	if (!net->input || !net->layer) {
@@ -209,6 +233,9 @@ static cnn_net *build(cnn_cfg *cfg, int batch, uint64_t seed, int init)
 		if (build_layer(net, i, cnn_cfg_section_at(cfg, i + 1)))
 			goto fail;
 	}
+	if (cnn_net_claim(net, 1, 2, (int64_t[]){net->batch, net->layer[net->nlayers - 1].outputs},
+			  "targets"))
+		goto fail;
 	net->truth = calloc((size_t)net->batch * net->layer[net->nlayers - 1].outputs,
 			    sizeof *net->truth);
 	if (!net->truth) {
@@ -407,6 +434,27 @@ int cnn_net_loss(cnn_net *net, const float *x, const float *truth, int n, double
 	return last->type->loss(last, net, loss);
 }
 
+/* A step that produced a NaN or an infinity must not reach the weights:
+ * the loss alone can hide one (a clamped log), so the gradients are looked
+ * at too, parameter by parameter. */
+static int check_finite(const cnn_net *net, double loss)
+{
+	if (!isfinite(loss))
+		return cnn_error("step %lld: the loss is %s", (long long)net->step + 1,
+				 isnan(loss) ? "nan" : loss > 0 ? "inf" : "-inf");
+	for (int i = 0; i < net->nlayers; i++) {
+		const cnn_layer *l = &net->layer[i];
+		for (int p = 0; p < l->nparam; p++) {
+			const cnn_param *par = &l->param[p];
+			if (par->grad && cnn_floats_nonfinite(par->grad, par->count) >= 0)
+				return cnn_error("step %lld: the gradient of layer %d [%s] %s is not "
+						 "finite", (long long)net->step + 1, i,
+						 l->type->name, par->name);
+		}
+	}
+	return CNN_OK;
+}
+
 int cnn_net_gradients(cnn_net *net, const float *x, const float *truth, int n,
 		      double *loss)
 {
@@ -442,7 +490,7 @@ int cnn_net_gradients(cnn_net *net, const float *x, const float *truth, int n,
 	}
 	if (mixing)
 		mix_redirect(net, 0);
-	return CNN_OK;
+	return check_finite(net, *loss);
 }
 
 int cnn_net_copy_params(cnn_net *dst, const cnn_net *src, int layers)

@@ -95,6 +95,7 @@ struct cnn_net {
 	cnn_train_params hp;
 	int64_t step;            /* batches trained */
 	int64_t seen;            /* examples trained */
+	uint64_t claimed;        /* bytes of the buffers, see cnn_net_claim() */
 	/* Mixup of the next training pass: after layer mix_layer (-1: the
 	 * input), the next layer reads mix_out = lambda out + (1 - lambda)
 	 * out[perm]; off when mix_layer < -1. */
@@ -108,6 +109,15 @@ struct cnn_net {
 int cnn_layer_alloc_output(cnn_layer *l, cnn_net *net);
 cnn_param *cnn_layer_add_param(cnn_layer *l, const char *name, int trained,
 			       int decay, int ndim, const int64_t *dim);
+/* Before allocating `copies` float buffers of that shape for the section
+ * being built (the layer net->nlayers, or [net] before the first): each may
+ * take at most cnn_max_tensor_bytes(), and all of the network's together
+ * NET_LIMIT_TIMES times that, so that a cfg of a few lines cannot ask for
+ * more than the machine has.  A cfg error naming the section otherwise.
+ * Layers claim their large parameters (value and gradient) before
+ * cnn_layer_add_param(), and their workspaces. */
+#define NET_LIMIT_TIMES 16
+int cnn_net_claim(cnn_net *net, int copies, int ndim, const int64_t *dim, const char *what);
 /* The layer's input as seen from layer index i, by cfg's relative or
  * absolute numbering ("-1" is the previous layer). */
 cnn_layer *cnn_net_layer_ref(cnn_net *net, int from, int i);
