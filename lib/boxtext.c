@@ -463,11 +463,12 @@ static int json_next_object(cnn_box_reader *br)
 		return cnn_error("line %d: a record is not an object", br->jline);
 	num = cnn_json_get(&br->object, "record");
 	num = num ? num : cnn_json_get(&br->object, "frame_id");
-	br->object_number = num ? (int64_t)num->number : br->want;
+	/* Checked before it becomes an integer: 1e19 would not fit. */
 	if (num && !(num->type == JSON_NUMBER && num->number >= br->want &&
 		     num->number == floor(num->number) && num->number < 1e15))
 		return cnn_error("line %d: record numbers out of order or not whole numbers",
 				 br->jline);
+	br->object_number = num ? (int64_t)num->number : br->want;
 	br->have_object = 1;
 	return 1;
 }

@@ -139,6 +139,9 @@ static void json(void)
 		       CNN_BOXES_JSON, nm, 0, 0),
 	      at("e.json", ": line 1: record 1 box 1: class \"cow\" is not among the names"),
 	      "JSON name not among the names");
+	check(read_all(file("g.json", "{\"record\":1e19,\"boxes\":[]}\n"), CNN_BOXES_JSON, nm, 0, 0),
+	      at("g.json", ": line 1: record numbers out of order or not whole numbers"),
+	      "JSON record number 1e19, past any integer");
 	check(read_all(file("f.json", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]"),
 		       CNN_BOXES_JSON, nm, 0, 0),
 	      at("f.json", ": line 1: nested too deeply"),
