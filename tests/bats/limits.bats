@@ -99,3 +99,12 @@ PY
 	run cnn-load $DARKNET/dog.jpg
 	[ "$status" -eq 0 ]
 }
+
+@test "cfg: a few lines claiming 2 GiB of weights are refused before allocating" {
+	printf '[net]\nchannels=65536\nheight=1\nwidth=1\n[connected]\noutput=8192\n' > "$TMP/big.cfg"
+	run bash -c "CNN_MAX_TENSOR_BYTES=67108864 cnn-summary '$TMP/big.cfg'"
+	assert_error cnn-summary 'big.cfg:5: \[connected\]: weight: shape too large \(over 67108864 bytes\)'
+	printf '[net]\ninputs=4\n[connected]\noutput=2\n[route]\nlayers=8444444444\n' > "$TMP/route.cfg"
+	run cnn-summary "$TMP/route.cfg"
+	assert_error cnn-summary 'route.cfg:6: \[route\] layers=8444444444: want up to 16 whole numbers'
+}
