@@ -6,6 +6,7 @@
 
 #include "net.h"
 #include "simd/simd.h"
+#include "threads.h"
 
 const char *const cnn_activation_names[] = {
 	[ACT_LINEAR] = "linear", [ACT_RELU] = "relu", [ACT_LEAKY] = "leaky",
@@ -31,27 +32,55 @@ int cnn_activation_needs_pre(int act)
  * in whole vectors when there is enough to share. */
 enum { SHARE = 1 << 16, PIECE = 1024 };
 
+struct rect_job {
+	const struct cnn_simd_grad *sg;
+	const float *y;		/* rect_grad's outputs */
+	float *d;		/* rect's values, in place; rect_grad's deltas */
+	long n;
+	float slope;
+};
+
+/* The values of pieces [i0, i1). */
+static void span(const struct rect_job *r, long i0, long i1, long *at, long *len)
+{
+	*at = i0 * PIECE;
+	*len = (i1 * PIECE < r->n ? i1 * PIECE : r->n) - *at;
+}
+
+static void rect_pieces(void *ctx, long i0, long i1, int t)
+{
+	const struct rect_job *r = ctx;
+	long at, len;
+
+	(void)t;
+	span(r, i0, i1, &at, &len);
+	r->sg->rect(r->d + at, len, r->slope);
+}
+
+static void rect_grad_pieces(void *ctx, long i0, long i1, int t)
+{
+	const struct rect_job *r = ctx;
+	long at, len;
+
+	(void)t;
+	span(r, i0, i1, &at, &len);
+	r->sg->rect_grad(r->y + at, r->d + at, len, r->slope);
+}
+
 static void rect(float *y, long n, float slope)
 {
-	const struct cnn_simd_grad *sg = cnn_simd_grad();
-	long pieces = (n + PIECE - 1) / PIECE;
-	int nt = n < SHARE ? 1 : cnn_threads();
+	struct rect_job r = { cnn_simd_grad(), NULL, y, n, slope };
 
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-	for (long i = 0; i < pieces; i++)
-		sg->rect(y + i * PIECE, i == pieces - 1 ? n - i * PIECE : PIECE, slope);
+	cnn_parallel_for(n < SHARE ? 1 : cnn_threads(), (n + PIECE - 1) / PIECE,
+			 rect_pieces, &r);
 }
 
 static void rect_grad(const float *y, float *d, long n, float slope)
 {
-	const struct cnn_simd_grad *sg = cnn_simd_grad();
-	long pieces = (n + PIECE - 1) / PIECE;
-	int nt = n < SHARE ? 1 : cnn_threads();
+	struct rect_job r = { cnn_simd_grad(), y, d, n, slope };
 
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-	for (long i = 0; i < pieces; i++)
-		sg->rect_grad(y + i * PIECE, d + i * PIECE,
-			      i == pieces - 1 ? n - i * PIECE : PIECE, slope);
+	cnn_parallel_for(n < SHARE ? 1 : cnn_threads(), (n + PIECE - 1) / PIECE,
+			 rect_grad_pieces, &r);
 }
 
 void cnn_activate(int act, float *y, float *pre, long n)

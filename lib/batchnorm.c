@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "batchnorm.h"
+#include "threads.h"
 
 #define EPS 1e-5f
 #define MOMENTUM 0.1f
@@ -50,12 +51,29 @@ void cnn_bn_free(cnn_bn *bn)
 	free(bn->batch_invstd);
 }
 
-void cnn_bn_forward(cnn_bn *bn, const cnn_param *bias, float *y, int n, long spatial,
-		    int train)
+/* The arguments of forward and backward, for the threads. */
+struct bn_job {
+	cnn_bn *bn;
+	const float *shift;	/* the forward's bias values */
+	float *shift_grad;	/* the backward's bias gradients */
+	float *y;
+	int n, train;
+	long spatial;
+};
+
+/* Channels [c0, c1) of the forward; each channel's sums in one thread. */
+static void forward_channels(void *ctx, long c0, long c1, int t)
 {
-#pragma omp parallel for num_threads(cnn_threads()) schedule(static)
-	for (int c = 0; c < bn->c; c++) {
-		float mean, invstd, g = bn->scale->value[c], b = bias->value[c];
+	const struct bn_job *job = ctx;
+	cnn_bn *bn = job->bn;
+	const float *shift = job->shift;
+	float *y = job->y;
+	int n = job->n, train = job->train;
+	long spatial = job->spatial;
+
+	(void)t;
+	for (int c = (int)c0; c < c1; c++) {
+		float mean, invstd, g = bn->scale->value[c], b = shift[c];
 		if (train) {
 			double s = 0, ss = 0, m = (double)n * spatial;
 			for (int i = 0; i < n; i++) {
@@ -92,12 +110,27 @@ void cnn_bn_forward(cnn_bn *bn, const cnn_param *bias, float *y, int n, long spa
 	}
 }
 
-void cnn_bn_backward(cnn_bn *bn, cnn_param *bias, float *delta, int n, long spatial)
+void cnn_bn_forward(cnn_bn *bn, const cnn_param *bias, float *y, int n, long spatial,
+		    int train)
 {
+	struct bn_job job = { bn, bias->value, NULL, y, n, train, spatial };
+
+	cnn_parallel_for(cnn_threads(), bn->c, forward_channels, &job);
+}
+
+/* Channels [c0, c1) of the backward; y holds the deltas. */
+static void backward_channels(void *ctx, long c0, long c1, int t)
+{
+	const struct bn_job *job = ctx;
+	cnn_bn *bn = job->bn;
+	float *shift_grad = job->shift_grad;
+	float *delta = job->y;
+	int n = job->n;
+	long spatial = job->spatial;
 	float m = (float)n * spatial;
 
-#pragma omp parallel for num_threads(cnn_threads()) schedule(static)
-	for (int c = 0; c < bn->c; c++) {
+	(void)t;
+	for (int c = (int)c0; c < c1; c++) {
 		double sd = 0, sdx = 0;
 		float g = bn->scale->value[c], k = g * bn->batch_invstd[c] / m;
 		for (int i = 0; i < n; i++) {
@@ -107,7 +140,7 @@ void cnn_bn_backward(cnn_bn *bn, cnn_param *bias, float *delta, int n, long spat
 				sdx += (double)delta[at + j] * bn->xhat[at + j];
 			}
 		}
-		bias->grad[c] += (float)sd;
+		shift_grad[c] += (float)sd;
 		bn->scale->grad[c] += (float)sdx;
 		/* dx = g/std/m * (m dy - sum dy - xhat sum(dy xhat)) */
 		for (int i = 0; i < n; i++) {
@@ -117,4 +150,11 @@ void cnn_bn_backward(cnn_bn *bn, cnn_param *bias, float *delta, int n, long spat
 						     bn->xhat[at + j] * (float)sdx);
 		}
 	}
+}
+
+void cnn_bn_backward(cnn_bn *bn, cnn_param *bias, float *delta, int n, long spatial)
+{
+	struct bn_job job = { bn, NULL, bias->grad, delta, n, 0, spatial };
+
+	cnn_parallel_for(cnn_threads(), bn->c, backward_channels, &job);
 }

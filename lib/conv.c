@@ -18,13 +18,13 @@
  * Work is cut into (image, group, run of outputs, rows of C) items that
  * threads take whole, so the sums never depend on the thread count.
  */
-#include <omp.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cnn.h"
 #include "simd/simd.h"
+#include "threads.h"
 
 enum {
 	KC = 256,		/* taps per pass of the micro-kernel */
@@ -425,73 +425,135 @@ static void gemm_item(const struct plan *p, const float *xp, float *y, int g,
 		compact(p, yg, ctmp, p->chunk, i1 - i0, o0, no);
 }
 
-/* One image's phase planes (all channels), filled by the calling threads. */
-static void fill_image(const struct plan *p, float *xp, const float *xi, int shared)
+/* The arguments of a convolution, for the threads. */
+struct conv_job {
+	const struct plan *p;
+	const float *x;
+	float *y, *ws;
+	int img;		/* the image whose outputs are shared, if one */
+};
+
+/* The GEMM path's workspace, laid out for p->nt threads: phase planes
+ * (one per thread when they take whole images), then per thread a tile
+ * of B, its runs and, in FLAT mode, a chunk of C. */
+struct gemm_space {
+	float *xp, *tile, *ctmp;
+	struct cnn_run *run;
+};
+
+static size_t planes_size(const struct plan *p)
 {
-	if (shared) {
-#pragma omp for schedule(static)
-		for (int c = 0; c < p->c; c++)
-			cnn_phases_fill(&p->ph, xp + c * p->ph.chan, xi + c * p->xsize);
-	} else {
-		for (int c = 0; c < p->c; c++)
-			cnn_phases_fill(&p->ph, xp + c * p->ph.chan, xi + c * p->xsize);
+	return p->copy ? lines(p->c * p->ph.chan + SLACK) : 0;
+}
+
+static size_t tile_size(const struct plan *p)
+{
+	return lines((size_t)KC * tile_ld(p->s));
+}
+
+static size_t runs_size(const struct plan *p)
+{
+	return lines(p->s->nr * sizeof(struct cnn_run) / sizeof(float));
+}
+
+static size_t thread_size(const struct plan *p)
+{
+	return tile_size(p) + runs_size(p) +
+	       (p->mode == FLAT ? lines((size_t)p->mg * p->chunk) : 0);
+}
+
+static struct gemm_space gemm_space(const struct plan *p, float *ws, int t)
+{
+	float *tile = ws + (p->per_image ? p->nt : 1) * planes_size(p) + t * thread_size(p);
+	float *run = tile + tile_size(p);
+
+	return (struct gemm_space){ ws + (p->per_image ? t * planes_size(p) : 0), tile,
+				    run + runs_size(p), (struct cnn_run *)run };
+}
+
+/* Channels [c0, c1) of one image's phase planes. */
+static void fill_image(const struct plan *p, float *xp, const float *xi, long c0, long c1)
+{
+	for (long c = c0; c < c1; c++)
+		cnn_phases_fill(&p->ph, xp + c * p->ph.chan, xi + c * p->xsize);
+}
+
+static void pack_panels(void *ctx, long i0, long i1, int t)
+{
+	const struct plan *p = ((const struct conv_job *)ctx)->p;
+	int panels = ceil_div(p->mg, p->s->mr);
+
+	(void)t;
+	for (long it = i0; it < i1; it++)
+		pack_weights(p, it / panels, it % panels);
+}
+
+/* Whole images [i0, i1), each in thread t's own phase planes. */
+static void gemm_images(void *ctx, long i0, long i1, int t)
+{
+	const struct conv_job *j = ctx;
+	const struct plan *p = j->p;
+	struct gemm_space w = gemm_space(p, j->ws, t);
+
+	for (long img = i0; img < i1; img++) {
+		const float *xi = j->x + img * p->c * p->xsize;
+		float *y = j->y + img * p->k * p->ysize;
+
+		if (p->copy)
+			fill_image(p, w.xp, xi, 0, p->c);
+		for (int g = 0; g < p->groups; g++)
+		for (ptrdiff_t o = 0; o < p->npos; o += p->chunk)
+			gemm_item(p, p->copy ? w.xp : xi, y, g, 0, p->mg, o, w.tile, w.run,
+				  w.ctmp);
+	}
+}
+
+/* Channels [c0, c1) of image j->img's phase planes, shared by the threads. */
+static void fill_channels(void *ctx, long c0, long c1, int t)
+{
+	const struct conv_job *j = ctx;
+	const struct plan *p = j->p;
+
+	fill_image(p, gemm_space(p, j->ws, t).xp, j->x + j->img * p->c * p->xsize, c0, c1);
+}
+
+/* Items [i0, i1) of image j->img: (group, run of outputs, rows of C). */
+static void gemm_items(void *ctx, long i0, long i1, int t)
+{
+	const struct conv_job *j = ctx;
+	const struct plan *p = j->p;
+	struct gemm_space w = gemm_space(p, j->ws, t);
+	const float *xi = p->copy ? w.xp : j->x + j->img * p->c * p->xsize;
+	int panels = ceil_div(p->mg, p->s->mr);
+
+	for (long it = i0; it < i1; it++) {
+		int g = it / (p->chunks * p->parts);
+		ptrdiff_t o = (ptrdiff_t)(it / p->parts % p->chunks) * p->chunk;
+		int part = it % p->parts;
+		int r0 = panels * part / p->parts * p->s->mr;
+		int r1 = min(p->mg, panels * (part + 1) / p->parts * p->s->mr);
+
+		gemm_item(p, xi, j->y + j->img * p->k * p->ysize, g, r0, r1, o, w.tile,
+			  w.run, w.ctmp);
 	}
 }
 
 static void run_gemm(const struct plan *p, const float *x, float *y, float *ws)
 {
-	size_t xsize = p->copy ? lines(p->c * p->ph.chan + SLACK) : 0;
-	size_t tsize = lines((size_t)KC * tile_ld(p->s));
-	size_t rsize = lines(p->s->nr * sizeof(struct cnn_run) / sizeof(float));
-	size_t csize = p->mode == FLAT ? lines((size_t)p->mg * p->chunk) : 0;
-	ptrdiff_t xin = p->c * p->xsize, yin = p->k * p->ysize;
-	int panels = ceil_div(p->mg, p->s->mr), items = p->groups * p->chunks * p->parts;
+	struct conv_job j = { p, x, y, ws, 0 };
 
-#pragma omp parallel num_threads(p->nt) if (p->nt > 1)
-	{
-		int t = omp_get_thread_num();
-		float *xp = ws + (p->per_image ? t * xsize : 0);
-		float *tile = ws + (p->per_image ? p->nt : 1) * xsize +
-			      t * (tsize + rsize + csize);
-		struct cnn_run *run = (struct cnn_run *)(tile + tsize);
-		float *ctmp = tile + tsize + rsize;
-
-		/* lanes past the end of the outputs are computed, not used */
-		memset(tile, 0, tsize * sizeof *tile);
-#pragma omp for schedule(static)
-		for (int it = 0; it < p->groups * panels; it++)
-			pack_weights(p, it / panels, it % panels);
-		if (p->per_image) {
-#pragma omp for schedule(static)
-			for (int img = 0; img < p->n; img++) {
-				const float *xi = x + img * xin;
-
-				if (p->copy)
-					fill_image(p, xp, xi, 0);
-				for (int g = 0; g < p->groups; g++)
-				for (ptrdiff_t o = 0; o < p->npos; o += p->chunk)
-					gemm_item(p, p->copy ? xp : xi, y + img * yin, g,
-						  0, p->mg, o, tile, run, ctmp);
-			}
-		} else {
-			for (int img = 0; img < p->n; img++) {
-				const float *xi = x + img * xin;
-
-				if (p->copy)
-					fill_image(p, xp, xi, 1);
-#pragma omp for schedule(static)
-				for (int it = 0; it < items; it++) {
-					int g = it / (p->chunks * p->parts);
-					ptrdiff_t o = (ptrdiff_t)(it / p->parts % p->chunks) * p->chunk;
-					int part = it % p->parts;
-					int i0 = panels * part / p->parts * p->s->mr;
-					int i1 = min(p->mg, panels * (part + 1) / p->parts * p->s->mr);
-
-					gemm_item(p, p->copy ? xp : xi, y + img * yin, g,
-						  i0, i1, o, tile, run, ctmp);
-				}
-			}
-		}
+	/* lanes past the end of the outputs are computed, not used */
+	for (int t = 0; t < p->nt; t++)
+		memset(gemm_space(p, ws, t).tile, 0, tile_size(p) * sizeof(float));
+	cnn_parallel_for(p->nt, p->groups * ceil_div(p->mg, p->s->mr), pack_panels, &j);
+	if (p->per_image) {
+		cnn_parallel_for(p->nt, p->n, gemm_images, &j);
+		return;
+	}
+	for (j.img = 0; j.img < p->n; j.img++) {
+		if (p->copy)
+			cnn_parallel_for(p->nt, p->c, fill_channels, &j);
+		cnn_parallel_for(p->nt, p->groups * p->chunks * p->parts, gemm_items, &j);
 	}
 }
 
@@ -515,19 +577,19 @@ static void window_item(const struct plan *p, const float *x, float *y, int g,
 	}
 }
 
-static void run_window(const struct plan *p, const float *x, float *y, float *ws)
+/* Items [i0, i1) of the depthwise path, (image, group) each; thread t
+ * fills its own plane of the workspace. */
+static void window_items(void *ctx, long i0, long i1, int t)
 {
-#pragma omp parallel num_threads(p->nt) if (p->nt > 1)
-	{
-		float *plane = ws + omp_get_thread_num() * lines(p->ph.chan + SLACK);
+	const struct conv_job *j = ctx;
+	const struct plan *p = j->p;
+	float *plane = j->ws + t * lines(p->ph.chan + SLACK);
 
-#pragma omp for schedule(static)
-		for (int it = 0; it < p->n * p->groups; it++) {
-			int img = it / p->groups, g = it % p->groups;
+	for (long it = i0; it < i1; it++) {
+		int img = it / p->groups, g = it % p->groups;
 
-			window_item(p, x + img * p->c * p->xsize,
-				    y + (ptrdiff_t)img * p->k * p->ysize, g, plane);
-		}
+		window_item(p, j->x + img * p->c * p->xsize,
+			    j->y + (ptrdiff_t)img * p->k * p->ysize, g, plane);
 	}
 }
 
@@ -560,10 +622,7 @@ int cnn_conv_forward(const cnn_conv *cv, const float *x, const float *w,
 		floats = p.nt * lines(p.ph.chan + SLACK);
 	} else {
 		floats = lines((size_t)p.groups * p.kg * ceil_div(p.mg, p.s->mr) * p.s->mr) +
-			 (p.copy ? (p.per_image ? p.nt : 1) * lines(p.c * p.ph.chan + SLACK) : 0) +
-			 p.nt * (lines((size_t)KC * tile_ld(p.s)) +
-				 lines(p.s->nr * sizeof(struct cnn_run) / sizeof(float)) +
-				 (p.mode == FLAT ? lines((size_t)p.mg * p.chunk) : 0));
+			 (p.per_image ? p.nt : 1) * planes_size(&p) + p.nt * thread_size(&p);
 	}
 	ws = cnn_scratch(floats);
 	if (!ws) {
@@ -572,7 +631,8 @@ int cnn_conv_forward(const cnn_conv *cv, const float *x, const float *w,
 				 floats * sizeof(float) >> 20);
 	}
 	if (window) {
-		run_window(&p, x, y, ws);
+		cnn_parallel_for(p.nt, (long)p.n * p.groups, window_items,
+				 &(struct conv_job){ &p, x, y, ws, 0 });
 	} else {
 		p.a = ws;
 		run_gemm(&p, x, y, ws + lines((size_t)p.groups * p.kg *

@@ -19,17 +19,19 @@
  * a thread has, and summed once at the end: no packing, no im2col.  Large
  * layers (ResNet) unroll each image into columns and take a GEMM.
  *
- * Threads take fixed contiguous ranges of images, each with its own share
- * of dW and db, summed in thread order: the result depends on the thread
- * count but never on timing.
+ * The images are cut into as many fixed contiguous ranges as there are
+ * threads, each with its own share of dW and db, summed in order: the
+ * result depends on the thread count but never on timing, nor on which
+ * thread takes which range.
  */
-#include <omp.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cnn.h"
 #include "simd/simd.h"
+#include "threads.h"
 
 enum {
 	SLACK = 64,			/* floats after phase planes for vector tails */
@@ -355,10 +357,36 @@ static int gemm_thread(const struct geom *g, const ptrdiff_t *off, const float *
 	return failed;
 }
 
+struct weight_job {
+	const struct dot_plan *p;
+	const float *x, *dy;
+	float *ws;		/* per floats for each of nt threads, then the parts */
+	size_t per, parts;
+	long wsize;
+	int nt, dots;
+	atomic_int failed;
+};
+
+/* One of nt pieces: its contiguous range of images, into its own part of
+ * the workspace, on thread t's scratch. */
+static void weight_grad_part(void *ctx, long piece, int t)
+{
+	struct weight_job *j = ctx;
+	const struct geom *g = j->p->g;
+	int first = (int)(g->n * piece / j->nt), last = (int)(g->n * (piece + 1) / j->nt);
+	float *mine = j->ws + t * j->per, *part = j->ws + j->nt * j->per + piece * j->parts;
+
+	if (j->dots)
+		dot_thread(j->p, j->x, j->dy, first, last, mine, part, part + j->wsize);
+	else if (gemm_thread(g, j->p->off, j->x, j->dy, first, last, mine, part,
+			     part + j->wsize))
+		atomic_store(&j->failed, 1);
+}
+
 static int weight_grad(const struct geom *g, const float *x, const float *dy, float *dw,
 		       float *db)
 {
-	int nt = min(cnn_threads(), g->n), failed = 0, used = 1;
+	int nt = min(cnn_threads(), g->n), failed;
 	long wsize = (long)g->k * g->rows;
 	struct dot_plan p = { .g = g, .sg = cnn_simd_grad() };
 	int dots = x && (long)g->k * (g->rows + 1) <= DOT_MAX_ACC;
@@ -394,24 +422,11 @@ static int weight_grad(const struct geom *g, const float *x, const float *dy, fl
 		p.off[grp * p.cols + g->rows] = p.ones - (ptrdiff_t)grp * g->cg * g->ph.chan;
 	}
 
-	/* Inside another parallel region this one may get fewer threads: the
-	 * images are shared among those that come. */
-#pragma omp parallel num_threads(nt) if (nt > 1) reduction(| : failed)
-	{
-		int t = omp_get_thread_num(), nth = omp_get_num_threads();
-		int first = (int)((long)g->n * t / nth), last = (int)((long)g->n * (t + 1) / nth);
-		float *mine = ws + t * per, *part = ws + nt * per + t * parts;
-
-		if (t == 0)
-			used = nth;
-
-		if (dots)
-			dot_thread(&p, x, dy, first, last, mine, part, part + wsize);
-		else
-			failed = gemm_thread(g, p.off, x, dy, first, last, mine, part,
-					     part + wsize);
-	}
-	for (int t = 0; t < used && !failed; t++) {
+	/* nt parts, summed in order, whichever threads compute them */
+	struct weight_job job = { &p, x, dy, ws, per, parts, wsize, nt, dots, 0 };
+	cnn_parallel_pieces(nt, nt, weight_grad_part, &job);
+	failed = atomic_load(&job.failed);
+	for (int t = 0; t < nt && !failed; t++) {
 		const float *part = ws + nt * per + t * parts;
 		if (dw && x)
 			for (long i = 0; i < wsize; i++)
@@ -426,6 +441,20 @@ static int weight_grad(const struct geom *g, const float *x, const float *dy, fl
 }
 
 /* --------------------------------------------------------- input gradient */
+
+struct add_job {
+	float *dx;
+	const float *y;
+};
+
+static void add_range(void *ctx, long i0, long i1, int t)
+{
+	const struct add_job *j = ctx;
+
+	(void)t;
+	for (long i = i0; i < i1; i++)
+		j->dx[i] += j->y[i];
+}
 
 /* Stride 1 and padding within the kernel's reach: dx += conv(dY, flipped
  * and transposed w).  CNN_OK, CNN_ERR, or 1 when the geometry does not fit. */
@@ -465,11 +494,8 @@ static int input_grad_conv(const cnn_conv *cv, const struct geom *g, const float
 			}
 	ret = cnn_conv_forward(&t, dy, buf, NULL, buf + lines(wn));
 	if (ret == CNN_OK) {
-		const float *y = buf + lines(wn);
-		int nt = xn < (1 << 16) ? 1 : cnn_threads();
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-		for (long i = 0; i < (long)xn; i++)
-			dx[i] += y[i];
+		cnn_parallel_for(xn < (1 << 16) ? 1 : cnn_threads(), (long)xn, add_range,
+				 &(struct add_job){ dx, buf + lines(wn) });
 	}
 	scratch_done(buf, lines(wn) + xn);
 	return ret;
@@ -480,11 +506,77 @@ static int input_grad_conv(const cnn_conv *cv, const struct geom *g, const float
  * W^T is packed once for the micro-kernel; dY is copied into the B panel. */
 enum { KC = 256, C_BYTES = 256 << 10 };
 
+/* What the threads of input_grad_gemm share. */
+struct dcol_job {
+	const struct geom *g;
+	const struct cnn_simd *s;
+	const struct cnn_simd_grad *sg;
+	const float *dy;
+	float *dx;
+	float *ws;		/* W^T packed (apack floats), then per floats a thread */
+	const ptrdiff_t *off;
+	size_t apack, per;
+	long mgr, ncols, ldb;
+	int m, direct, nt;
+};
+
+/* One of nt pieces: dx of its contiguous range of images, m at a time, on
+ * thread t's scratch. */
+static void input_grad_part(void *ctx, long piece, int t)
+{
+	const struct dcol_job *j = ctx;
+	const struct geom *g = j->g;
+	const struct cnn_simd *s = j->s;
+	const struct cnn_simd_grad *sg = j->sg;
+	const float *dy = j->dy;
+	float *dx = j->dx, *ws = j->ws;
+	const ptrdiff_t *off = j->off;
+	long mgr = j->mgr, ldb = j->ldb;
+	int m = j->m, nr = s->nr;
+	int first = (int)(g->n * piece / j->nt), last = (int)(g->n * (piece + 1) / j->nt);
+	float *b = ws + j->apack + t * j->per, *c = b + lines((size_t)g->kg * ldb + nr);
+	float *xp = c + lines((size_t)g->rows * j->ncols);
+
+	memset(b, 0, sizeof(float) * (g->kg * ldb + nr));
+	for (int n0 = first; n0 < last; n0 += m) {
+		int mm = min(m, last - n0);
+		long nc = mm * g->ysize;
+
+		for (int grp = 0; grp < g->groups; grp++) {
+			for (int i = 0; i < mm; i++)
+				for (int kk = 0; kk < g->kg; kk++)
+					memcpy(b + kk * ldb + i * g->ysize,
+					       dy + ((long)(n0 + i) * g->k + grp * g->kg + kk) *
+							    g->ysize,
+					       sizeof(float) * g->ysize);
+			for (int pc = 0; pc < g->kg; pc += KC) {
+				struct cnn_epilogue e = { 1, pc ? 1 : 0, NULL };
+				cnn_gemm_block(s, (int)g->rows, (int)nc, min(KC, g->kg - pc),
+					       ws + ((long)grp * g->kg + pc) * mgr, b + pc * ldb,
+					       nr, off + g->rows, c, nc, &e);
+			}
+			for (int i = 0; i < mm; i++) {
+				float *dxg = dx + ((long)(n0 + i) * g->c + (long)grp * g->cg) *
+						      g->insize;
+				if (j->direct) {
+					col2im(g, sg, dxg, off, c + i * g->ysize, nc);
+					continue;
+				}
+				memset(xp, 0, sizeof(float) * g->cg * g->ph.chan);
+				col2im(g, sg, xp, off, c + i * g->ysize, nc);
+				for (int ci = 0; ci < g->cg; ci++)
+					phases_unfill_add(&g->ph, dxg + ci * g->insize,
+							  xp + ci * g->ph.chan);
+			}
+		}
+	}
+}
+
 static int input_grad_gemm(const struct geom *g, const float *w, const float *dy, float *dx)
 {
 	const struct cnn_simd *s = cnn_simd();
 	const struct cnn_simd_grad *sg = cnn_simd_grad();
-	int nt = min(cnn_threads(), g->n), failed = 0, mr = s->mr, nr = s->nr;
+	int nt = min(cnn_threads(), g->n), mr = s->mr, nr = s->nr;
 	long mgr = (g->rows + mr - 1) / mr * mr;
 	/* images per GEMM: at least two tiles of columns, else C in L2 */
 	int m = (int)(C_BYTES / sizeof(float) / (g->rows * g->ysize));
@@ -524,50 +616,12 @@ static int input_grad_gemm(const struct geom *g, const float *w, const float *dy
 					   kc, (int)(g->rows - i < mr ? g->rows - i : mr));
 		}
 
-#pragma omp parallel num_threads(nt) if (nt > 1) reduction(| : failed)
-	{
-		int t = omp_get_thread_num(), nth = omp_get_num_threads();
-		int first = (int)((long)g->n * t / nth), last = (int)((long)g->n * (t + 1) / nth);
-		float *b = ws + apack + t * per, *c = b + lines((size_t)g->kg * ldb + nr);
-		float *xp = c + lines((size_t)g->rows * ncols);
-
-		memset(b, 0, sizeof(float) * (g->kg * ldb + nr));
-		for (int n0 = first; n0 < last; n0 += m) {
-			int mm = min(m, last - n0);
-			long nc = mm * g->ysize;
-
-			for (int grp = 0; grp < g->groups; grp++) {
-				for (int i = 0; i < mm; i++)
-					for (int kk = 0; kk < g->kg; kk++)
-						memcpy(b + kk * ldb + i * g->ysize,
-						       dy + ((long)(n0 + i) * g->k + grp * g->kg + kk) *
-								    g->ysize,
-						       sizeof(float) * g->ysize);
-				for (int pc = 0; pc < g->kg; pc += KC) {
-					struct cnn_epilogue e = { 1, pc ? 1 : 0, NULL };
-					cnn_gemm_block(s, (int)g->rows, (int)nc, min(KC, g->kg - pc),
-						       ws + ((long)grp * g->kg + pc) * mgr, b + pc * ldb,
-						       nr, off + g->rows, c, nc, &e);
-				}
-				for (int i = 0; i < mm; i++) {
-					float *dxg = dx + ((long)(n0 + i) * g->c + (long)grp * g->cg) *
-							      g->insize;
-					if (direct) {
-						col2im(g, sg, dxg, off, c + i * g->ysize, nc);
-						continue;
-					}
-					memset(xp, 0, sizeof(float) * g->cg * g->ph.chan);
-					col2im(g, sg, xp, off, c + i * g->ysize, nc);
-					for (int ci = 0; ci < g->cg; ci++)
-						phases_unfill_add(&g->ph, dxg + ci * g->insize,
-								  xp + ci * g->ph.chan);
-				}
-			}
-		}
-	}
+	cnn_parallel_pieces(nt, nt, input_grad_part,
+			    &(struct dcol_job){ g, s, sg, dy, dx, ws, off, apack, per, mgr, ncols,
+						ldb, m, direct, nt });
 	scratch_done(ws, apack + nt * per);
 	free(off);
-	return failed ? cnn_error("out of memory for the convolution's gradients") : CNN_OK;
+	return CNN_OK;
 }
 
 int cnn_conv_backward(const cnn_conv *cv, const float *x, const float *w,

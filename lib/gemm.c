@@ -9,19 +9,20 @@
  * for themselves, so every element of C sees the same operations in the
  * same order whatever the number of threads.
  */
-#include <omp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cnn.h"
 #include "simd/simd.h"
+#include "threads.h"
 
 enum {
 	KC = 256,	/* a 256 x nr sliver of B fills about half of L1 */
 	MC = 192,	/* the MC x KC block of A sits in L2 */
 	NC = 4032,	/* the KC x NC panel of B, in L3 */
 	MIN_PARALLEL = 1 << 21, /* multiply-adds worth waking a second thread */
+	PIECES = 2,	/* blocks of C per thread, for a thread held up to hold up less */
 };
 
 static const struct cnn_simd *chosen;
@@ -211,7 +212,7 @@ static void scale(int m, int n, float beta, float *c, int ldc)
 			c[j] = beta == 0 ? 0 : beta * c[j];
 }
 
-/* Split the longer side of C between the threads, in whole micro-tiles. */
+/* Block t of nt of C: its longer side cut in whole micro-tiles. */
 static void share(int t, int nt, int m, int n, int mr, int nr,
 		  int *m0, int *m1, int *n0, int *n1)
 {
@@ -225,6 +226,28 @@ static void share(int t, int nt, int m, int n, int mr, int nr,
 		*n0 = lo, *n1 = hi;
 	else
 		*m0 = lo, *m1 = hi;
+}
+
+struct gemm_job {
+	const struct cnn_simd *s;
+	const struct operands *g;
+	float *buf;		/* packing space: per floats for each thread */
+	size_t per;
+	int mcap;		/* rows of A packed at a time, rounded up */
+	int pieces;
+};
+
+/* Block i of C, on thread t's packing space. */
+static void gemm_piece(void *ctx, long i, int t)
+{
+	const struct gemm_job *j = ctx;
+	const struct operands *g = j->g;
+	float *abuf = j->buf + t * j->per;
+	int m0, m1, n0, n1;
+
+	share((int)i, j->pieces, g->m, g->n, j->s->mr, j->s->nr, &m0, &m1, &n0, &n1);
+	if (m0 < m1 && n0 < n1)
+		gemm_part(j->s, g, m0, m1, n0, n1, abuf, abuf + (size_t)KC * j->mcap);
 }
 
 int cnn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
@@ -252,16 +275,8 @@ int cnn_sgemm(int trans_a, int trans_b, int m, int n, int k, float alpha,
 	buf = cnn_scratch(nt * per);
 	if (!buf)
 		return cnn_error("out of memory for a %dx%dx%d GEMM", m, n, k);
-#pragma omp parallel num_threads(nt) if (nt > 1)
-	{
-		int t = omp_get_thread_num(), m0, m1, n0, n1;
-		float *abuf = buf + t * per;
-
-		share(t, omp_get_num_threads(), m, n, s->mr, s->nr,
-		      &m0, &m1, &n0, &n1);
-		if (m0 < m1 && n0 < n1)
-			gemm_part(s, &g, m0, m1, n0, n1, abuf, abuf + (size_t)KC * mcap);
-	}
+	cnn_parallel_pieces(nt, PIECES * nt, gemm_piece,
+			    &(struct gemm_job){ s, &g, buf, per, mcap, PIECES * nt });
 	cnn_scratch_done(buf, nt * per);
 	return CNN_OK;
 }

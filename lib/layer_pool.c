@@ -7,6 +7,7 @@
 
 #include "net.h"
 #include "simd/simd.h"
+#include "threads.h"
 
 struct pool_state {
 	cnn_pool p;
@@ -61,6 +62,18 @@ static int build_avg(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 	return build_pool(l, net, CNN_POOL_AVG, size, size, stride, padding, s);
 }
 
+/* Planes [i0, i1) of a 2x2 max at stride 2. */
+static void max2_planes(void *ctx, long i0, long i1, int t)
+{
+	const cnn_layer *l = ctx;
+	const struct cnn_simd_grad *sg = cnn_simd_grad();
+	long xs = (long)l->h * l->w, ys = (long)l->out_h * l->out_w;
+
+	(void)t;
+	for (long i = i0; i < i1; i++)
+		sg->max2(l->output + i * ys, l->input + i * xs, l->w, l->out_h, l->out_w);
+}
+
 static int forward(cnn_layer *l, cnn_net *net)
 {
 	struct pool_state *st = l->state;
@@ -68,13 +81,10 @@ static int forward(cnn_layer *l, cnn_net *net)
 
 	p.n = net->n;
 	if (st->max2) {
-		const struct cnn_simd_grad *sg = cnn_simd_grad();
 		long planes = (long)net->n * l->c, xs = (long)l->h * l->w;
-		long ys = (long)l->out_h * l->out_w;
-		int nt = planes * xs < (1 << 16) ? 1 : cnn_threads();
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-		for (long i = 0; i < planes; i++)
-			sg->max2(l->output + i * ys, l->input + i * xs, l->w, l->out_h, l->out_w);
+
+		cnn_parallel_for(planes * xs < (1 << 16) ? 1 : cnn_threads(), planes,
+				 max2_planes, l);
 		return CNN_OK;
 	}
 	return cnn_pool_forward(&p, l->input, l->output);

@@ -7,12 +7,12 @@
  * per-dimension counts of the cells that count.
  */
 #include <math.h>
-#include <omp.h>
 #include <stdint.h>
 #include <stdlib.h>
 
 #include "cnn.h"
 #include "simd/simd.h"
+#include "threads.h"
 
 enum { SLACK = 64 }; /* floats after a plane for the vector tails */
 
@@ -122,6 +122,22 @@ static void pool_plane(const struct plan *pl, float *buf, const float *x, float 
 	}
 }
 
+struct planes_job {
+	const struct plan *pl;
+	float *ws;		/* a phase plane per thread */
+	const float *x;
+	float *y;
+};
+
+static void pool_planes(void *ctx, long i0, long i1, int t)
+{
+	const struct planes_job *j = ctx;
+	float *buf = j->ws + t * (j->pl->ph.chan + SLACK);
+
+	for (long i = i0; i < i1; i++)
+		pool_plane(j->pl, buf, j->x + i * j->pl->xsize, j->y + i * j->pl->ysize);
+}
+
 int cnn_pool_forward(const cnn_pool *pool, const float *x, float *y)
 {
 	cnn_pool g = *pool;
@@ -173,10 +189,8 @@ int cnn_pool_forward(const cnn_pool *pool, const float *x, float *y)
 		for (int o = 0; o < pl.out[d]; o++)
 			pl.count[d][o] = d < 3 - g.nd ? 1 : cells(&g, d - (3 - g.nd), o);
 
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-	for (int i = 0; i < g.n * g.c; i++)
-		pool_plane(&pl, ws + omp_get_thread_num() * (pl.ph.chan + SLACK),
-			   x + i * pl.xsize, y + i * pl.ysize);
+	cnn_parallel_for(nt, (long)g.n * g.c, pool_planes,
+			 &(struct planes_job){ &pl, ws, x, y });
 	cnn_scratch_done(ws, nt * (pl.ph.chan + SLACK));
 	free(off);
 	return CNN_OK;

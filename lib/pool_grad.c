@@ -8,6 +8,7 @@
  */
 #include "cnn.h"
 #include "simd/simd.h"
+#include "threads.h"
 
 struct axis {
 	int in, win, stride, lo, hi, out;
@@ -25,40 +26,39 @@ static int window(const struct axis *a, int o, int count_pad, int *first, int *l
 	return *last - *first;
 }
 
-int cnn_pool_backward(const cnn_pool *pool, const float *x, const float *dy, float *dx)
-{
-	cnn_pool p = *pool;
-	struct axis a[3];
+struct grad_job {
+	const cnn_pool *p;
+	const struct axis *a;
 	long xsize, ysize;
+	const float *x, *dy;
+	float *dx;
+};
 
-	if (cnn_pool_setup(&p))
-		return CNN_ERR;
-	for (int d = 0; d < 3; d++) {
-		int i = d - (3 - p.nd), on = i >= 0;
-		a[d] = (struct axis){on ? p.in[i] : 1, on ? p.win[i] : 1, on ? p.stride[i] : 1,
-				     on ? p.pad_lo[i] : 0, on ? p.pad_hi[i] : 0, on ? p.out[i] : 1};
-	}
-	xsize = (long)a[0].in * a[1].in * a[2].in;
-	ysize = (long)a[0].out * a[1].out * a[2].out;
-	int nt = (double)p.n * p.c * (xsize + ysize) < (1 << 16) ? 1 : cnn_threads();
+/* Planes [i0, i1) of 2x2 windows at stride 2, vectorised. */
+static void max2_grad_planes(void *ctx, long i0, long i1, int t)
+{
+	const struct grad_job *j = ctx;
+	const struct cnn_simd_grad *sg = cnn_simd_grad();
+	const struct axis *a = j->a;
 
-	/* 2x2 windows at stride 2 that stay inside the input: vectorised. */
-	if (p.op == CNN_POOL_MAX && a[0].win == 1 && a[0].stride == 1 && a[0].lo == 0 &&
-	    a[1].win == 2 && a[1].stride == 2 && a[1].lo == 0 && 2 * a[1].out <= a[1].in &&
-	    a[2].win == 2 && a[2].stride == 2 && a[2].lo == 0 && 2 * a[2].out <= a[2].in) {
-		const struct cnn_simd_grad *sg = cnn_simd_grad();
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-		for (long plane = 0; plane < (long)p.n * p.c * a[0].out; plane++)
-			sg->max2_grad(dx + plane * a[1].in * a[2].in, x + plane * a[1].in * a[2].in,
-				      dy + plane * a[1].out * a[2].out, a[2].in, a[1].out,
-				      a[2].out);
-		return CNN_OK;
-	}
+	(void)t;
+	for (long plane = i0; plane < i1; plane++)
+		sg->max2_grad(j->dx + plane * a[1].in * a[2].in, j->x + plane * a[1].in * a[2].in,
+			      j->dy + plane * a[1].out * a[2].out, a[2].in, a[1].out, a[2].out);
+}
 
-#pragma omp parallel for num_threads(nt) if (nt > 1) schedule(static)
-	for (long plane = 0; plane < (long)p.n * p.c; plane++) {
-		const float *xp = x + plane * xsize, *g = dy + plane * ysize;
-		float *dxp = dx + plane * xsize;
+/* Planes [i0, i1), any window. */
+static void grad_planes(void *ctx, long i0, long i1, int t)
+{
+	const struct grad_job *j = ctx;
+	const cnn_pool p = *j->p;
+	const struct axis *a = j->a;
+	long xsize = j->xsize, ysize = j->ysize;
+
+	(void)t;
+	for (long plane = i0; plane < i1; plane++) {
+		const float *xp = j->x + plane * xsize, *g = j->dy + plane * ysize;
+		float *dxp = j->dx + plane * xsize;
 		for (int od = 0; od < a[0].out; od++)
 		for (int oh = 0; oh < a[1].out; oh++)
 		for (int ow = 0; ow < a[2].out; ow++, g++) {
@@ -81,5 +81,33 @@ int cnn_pool_backward(const cnn_pool *pool, const float *x, const float *dy, flo
 				dxp[best] += *g;
 		}
 	}
+}
+
+int cnn_pool_backward(const cnn_pool *pool, const float *x, const float *dy, float *dx)
+{
+	cnn_pool p = *pool;
+	struct axis a[3];
+	long xsize, ysize;
+
+	if (cnn_pool_setup(&p))
+		return CNN_ERR;
+	for (int d = 0; d < 3; d++) {
+		int i = d - (3 - p.nd), on = i >= 0;
+		a[d] = (struct axis){on ? p.in[i] : 1, on ? p.win[i] : 1, on ? p.stride[i] : 1,
+				     on ? p.pad_lo[i] : 0, on ? p.pad_hi[i] : 0, on ? p.out[i] : 1};
+	}
+	xsize = (long)a[0].in * a[1].in * a[2].in;
+	ysize = (long)a[0].out * a[1].out * a[2].out;
+	int nt = (double)p.n * p.c * (xsize + ysize) < (1 << 16) ? 1 : cnn_threads();
+	struct grad_job job = { &p, a, xsize, ysize, x, dy, dx };
+
+	/* 2x2 windows at stride 2 that stay inside the input: vectorised. */
+	if (p.op == CNN_POOL_MAX && a[0].win == 1 && a[0].stride == 1 && a[0].lo == 0 &&
+	    a[1].win == 2 && a[1].stride == 2 && a[1].lo == 0 && 2 * a[1].out <= a[1].in &&
+	    a[2].win == 2 && a[2].stride == 2 && a[2].lo == 0 && 2 * a[2].out <= a[2].in) {
+		cnn_parallel_for(nt, (long)p.n * p.c * a[0].out, max2_grad_planes, &job);
+		return CNN_OK;
+	}
+	cnn_parallel_for(nt, (long)p.n * p.c, grad_planes, &job);
 	return CNN_OK;
 }
