@@ -18,9 +18,9 @@ SOVERSION := 0
 PKGS := libpng libzstd zlib
 CFLAGS ?= -O2 -g
 CPPFLAGS += -Ilib $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-XCFLAGS := -std=gnu11 -Wall -Wextra -fPIC -fopenmp -D_FILE_OFFSET_BITS=64
+XCFLAGS := -std=gnu11 -Wall -Wextra -fPIC -pthread -D_FILE_OFFSET_BITS=64
 LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lpng -lzstd -lz) -ljpeg -lm
-LDFLAGS += -fopenmp
+LDFLAGS += -pthread
 
 ifeq ($(SANITIZE),1)
 B := build-san
