@@ -123,6 +123,51 @@ install: all
 	install -m 644 man/man5/*.5 $(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 644 man/man7/*.7 $(DESTDIR)$(PREFIX)/share/man/man7
 
+# Fuzzing.  Every tests/fuzz/NAME.c is a libFuzzer harness of one reader.
+# make fuzz builds them with clang into build-fuzz/ (libcnn compiled again,
+# instrumented) and runs each for FUZZ_SECONDS on its corpus; a finding
+# fails and leaves its input in build-fuzz/.  The same harnesses, built by
+# $(CC) with tests/fuzz/replay.c, replay the corpus and the reproducers of
+# fixed findings as unit tests of make check.
+FUZZ_NAMES := stream cfg png jpeg array weights model boxtext boxjson text
+FUZZ_SECONDS ?= 300
+FUZZ_CC ?= clang
+FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/tests/test_fuzz_%)
+FUZZ_PROGS := $(FUZZ_NAMES:%=$(B)/fuzz-%)
+UNIT += $(FUZZ_REPLAY)
+
+$(B)/tests/fuzz/%.o: tests/fuzz/%.c tests/fuzz/*.h lib/*.h | $(B)/tests/fuzz
+	$(CC) $(CPPFLAGS) -Itests/unit $(XCFLAGS) $(CFLAGS) -c -o $@ $<
+
+$(FUZZ_REPLAY): $(B)/tests/test_fuzz_%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/replay.o \
+		$(B)/tests/fuzz/fuzz.o $(B)/libcnn.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(FUZZ_PROGS): $(B)/fuzz-%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/fuzz.o $(B)/libcnn.a
+	$(CC) $(LDFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+
+$(B)/tests/fuzz:
+	mkdir -p $@
+
+fuzz-programs: $(FUZZ_PROGS)
+
+# The seeds, rewritten from libcnn's own writers (commit the result).
+$(B)/tests/fuzz/make-corpus: $(B)/tests/fuzz/make-corpus.o $(B)/libcnn.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+fuzz-corpus: $(B)/tests/fuzz/make-corpus
+	$< tests/fuzz/corpus
+
+fuzz: deps
+	@scripts/deps fuzz
+	$(MAKE) B=build-fuzz CC=$(FUZZ_CC) CFLAGS="-O1 -g" \
+		XCFLAGS="$(XCFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
+		LDFLAGS="$(LDFLAGS) $(FUZZ_SAN)" fuzz-programs
+	@tests/fuzz/run build-fuzz $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+.PHONY: fuzz fuzz-programs fuzz-corpus
+
 clean:
 	rm -rf build build-san
 

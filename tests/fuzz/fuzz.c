@@ -1,0 +1,67 @@
+/*
+ * fuzz.c - the setup and the input file that every harness shares.
+ */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "cnn.h"
+#include "fuzz.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc, (void)argv;
+	/* A user who reads untrusted files caps a tensor's size; 64 MiB keeps
+	 * every legitimate allocation far below the fuzzer's memory limits, so
+	 * that only what the header claims beyond it can reach them.  A value
+	 * already in the environment wins. */
+	setenv("CNN_MAX_TENSOR_BYTES", "67108864", 0);
+	/* One thread: the inputs are small, and a crash replays the same. */
+	cnn_set_threads(1);
+	return 0;
+}
+
+const char *fuzz_file(const void *data, size_t size)
+{
+	static int fd = -1;
+	static char path[64];
+	const char *p = data;
+
+	/* A memfd reopened through /proc is a fresh file description at
+	 * offset 0 each time a reader opens it, and nothing is left on disk
+	 * when the fuzzer is killed. */
+	if (fd < 0) {
+		if ((fd = memfd_create("fuzz-input", 0)) < 0) {
+			perror("memfd_create");
+			abort();
+		}
+		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	}
+	if (ftruncate(fd, 0) != 0) {
+		perror("ftruncate");
+		abort();
+	}
+	for (size_t done = 0; done < size;) {
+		ssize_t n = pwrite(fd, p + done, size - done, (off_t)done);
+		if (n <= 0) {
+			perror("pwrite");
+			abort();
+		}
+		done += (size_t)n;
+	}
+	return path;
+}
+
+char *fuzz_string(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1);
+
+	if (!s)
+		abort();
+	memcpy(s, data, size);
+	s[size] = 0;
+	return s;
+}

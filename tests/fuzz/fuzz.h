@@ -1,0 +1,25 @@
+/*
+ * fuzz.h - what the fuzz harnesses share.  Each tests/fuzz/NAME.c is one
+ * libFuzzer target (LLVMFuzzerTestOneInput) for one of libcnn's readers;
+ * fuzz.c sets the limits a careful user would set, and gives the readers
+ * that want a path a file holding the input.  The same harnesses replay
+ * saved inputs without libFuzzer through replay.c.
+ */
+#ifndef FUZZ_H
+#define FUZZ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The path of a file that holds exactly data[0..size), rewritten at each
+ * call (one file per process, in memory). */
+const char *fuzz_file(const void *data, size_t size);
+
+/* A NUL-terminated copy of the input, for readers of strings; the caller
+ * frees it. */
+char *fuzz_string(const uint8_t *data, size_t size);
+
+#endif
