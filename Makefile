@@ -84,6 +84,13 @@ $(B)/tests/%.o: tests/unit/%.c tests/unit/*.h lib/*.h lib/simd/*.h | $(B)/tests
 $(B)/tests/test_%: $(B)/tests/test_%.o $(TESTLIB_OBJ) $(B)/libcnn.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# An LD_PRELOAD library that fails allocations on request, for the fault
+# tests (tests/bats/safety.bats); plain, as the sanitizers bring their own
+# allocator.
+FAULTS := $(B)/tests/failmalloc.so
+$(FAULTS): tests/faults/failmalloc.c | $(B)/tests
+	$(CC) -O2 -shared -fPIC -o $@ $<
+
 $(B)/libcnn.pc: libcnn.pc.in lib/cnn.h | $(B)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' libcnn.pc.in > $@
 
@@ -94,7 +101,7 @@ deps:
 	@scripts/deps build
 
 check: deps
-	$(MAKE) all $(UNIT)
+	$(MAKE) all $(UNIT) $(FAULTS)
 	@scripts/run-tests $(B)
 
 demo: deps

@@ -72,33 +72,19 @@ static void image_size(const struct options *o, const cnn_record *rec, double *w
 	}
 }
 
-static FILE *open_text(const char *path)
-{
-	FILE *f = strcmp(path, "-") == 0 ? stdout : fopen(path, "w");
-
-	if (!f)
-		die("%s: %s", path, strerror(errno));
-	return f;
-}
-
-static void close_text(FILE *f, const char *path)
-{
-	if (fflush(f) || ferror(f) || (f != stdout && fclose(f)))
-		die("%s: write error: %s", path, strerror(errno));
-}
-
 /* --to: print every record's boxes. */
 static void to_text(const struct options *o, tool_input *in)
 {
 	int pattern = tool_is_pattern(o->output), truth = strcmp(o->field, "boxes_true") == 0;
 	cnn_record *rec = cnn_record_new();
 	FILE *f = NULL;
+	cnn_outfile *out = NULL;
 	char name[4096];
 
 	if (!rec)
 		die_lib();
 	if (!pattern) {
-		f = open_text(o->output);
+		f = tool_outfile(o->output, &out);
 		fputs(cnn_box_header(o->to), f);
 	}
 	while (tool_read(in, rec, 1)) {
@@ -110,16 +96,16 @@ static void to_text(const struct options *o, tool_input *in)
 			die_record(in, "darknet labels hold one image each: give --output a %%d pattern");
 		if (pattern) {
 			snprintf(name, sizeof name, o->output, (int)(in->records - 1));
-			f = open_text(name);
+			f = tool_outfile(name, &out);
 		}
 		image_size(o, rec, &w, &h);
 		if (cnn_box_write(f, o->to, boxes, truth, in->records, w, h, o->names))
 			die_record(in, "%s", cnn_errmsg());
 		if (pattern)
-			close_text(f, name);
+			tool_outfile_commit(out);
 	}
 	if (!pattern)
-		close_text(f, o->output);
+		tool_outfile_commit(out);
 	cnn_record_free(rec);
 }
 
@@ -243,6 +229,7 @@ int main(int argc, char **argv)
 	if (names && !(o.names = cnn_names_load(names)))
 		die_lib();
 
+	tool_note_inputs(o.text, o.ntext);
 	tool_input_init(&in, argc - optind, argv + optind);
 	if (o.to)
 		to_text(&o, &in);

@@ -31,6 +31,9 @@ static void import(char **args, int nargs, const char *output)
 
 	if (nargs != 2)
 		usage_error("import wants MODEL.cfg and FILE.weights");
+	tool_note_input(args[0]);
+	tool_note_input(args[1]);
+	tool_check_output(output);
 	/* Batch 1: the buffers of one example are all a conversion needs;
 	 * the cfg text, with its batch, is saved as it is. */
 	if (!(cfg = cnn_cfg_load(args[0])) || !(net = cnn_net_build(cfg, 1)))
@@ -42,11 +45,11 @@ static void import(char **args, int nargs, const char *output)
 
 static void write_cfg(cnn_net *net, const char *path)
 {
-	const char *text = cnn_cfg_text(cnn_net_cfg(net));
-	FILE *f = fopen(path, "w");
+	cnn_outfile *out;
+	FILE *f = tool_outfile(path, &out);
 
-	if (!f || fputs(text, f) == EOF || fclose(f))
-		die("%s: %s", path, strerror(errno));
+	fputs(cnn_cfg_text(cnn_net_cfg(net)), f);
+	tool_outfile_commit(out);
 }
 
 static void export(char **args, int nargs, const char *output, const char *cfg, int flags)
@@ -55,6 +58,10 @@ static void export(char **args, int nargs, const char *output, const char *cfg, 
 
 	if (nargs != 1)
 		usage_error("export wants one MODEL");
+	tool_note_input(args[0]);
+	tool_check_output(output);
+	if (cfg)
+		tool_check_output(cfg);
 	if (strcmp(output, "-") == 0 && isatty(STDOUT_FILENO))
 		usage_error("not writing a .weights file to a terminal (use -o FILE)");
 	if (!(net = cnn_net_load(args[0], 1, NULL)))

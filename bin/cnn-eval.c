@@ -34,9 +34,15 @@ static const char *name(int k, char *buf, size_t size)
 
 static void require_numbers(const tool_input *in, const cnn_tensor *t)
 {
+	char desc[300];
+	int64_t bad;
+
 	if (t && (cnn_tensor_count(t) == 0 || t->dtype == CNN_TEXT))
 		die_record(in, "tensor \"%s\" is %s", t->name,
 			   t->dtype == CNN_TEXT ? "text" : "empty");
+	/* NaN compares false with everything: it would rank anywhere. */
+	if (t && (bad = cnn_tensor_nonfinite(t)) >= 0)
+		die_record(in, "%s", cnn_nonfinite_describe(t, bad, desc, sizeof desc));
 }
 
 /* A class held in a scalar: a whole number. */
@@ -88,6 +94,7 @@ static void judge(const tool_input *in, const cnn_record *rec, int topk, int *tr
 		die_record(in, "no tensor \"label\"");
 	require_numbers(in, label);
 	require_numbers(in, p);
+	require_numbers(in, probs);
 	if (p && cnn_tensor_count(p) != 1)
 		die_record(in, "tensor \"prediction\" is not a scalar");
 	if (!p && !probs)
@@ -195,5 +202,5 @@ int main(int argc, char **argv)
 	free(confusion);
 	cnn_names_free(names);
 	cnn_record_free(rec);
-	return fflush(stdout) ? 1 : 0;
+	return 0;
 }

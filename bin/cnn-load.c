@@ -3,6 +3,7 @@
  * arrays, or text matrices into a tensor stream.
  */
 #define _GNU_SOURCE /* asprintf */
+#include <math.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -35,12 +36,14 @@ static const char help[] =
 	"      --save-classes FILE  write the class names found, in label order\n"
 	"  -t, --text           read the files as text matrices\n"
 	"  -P, --path           add the source path to each record as \"path\" (text)\n"
+	"      --allow-nonfinite  let NaN and infinite values through (default: an\n"
+	"                       error, as the programs after this one refuse them)\n"
 	TOOL_OUTPUT_HELP TOOL_COMMON_HELP;
 
-enum { OPT_KEEP16 = 256, OPT_CSV, OPT_CLASSES, OPT_SAVE_CLASSES };
+enum { OPT_KEEP16 = 256, OPT_CSV, OPT_CLASSES, OPT_SAVE_CLASSES, OPT_ALLOW_NONFINITE };
 
 static struct {
-	int channels, keep16, text, add_path, whole;
+	int channels, keep16, text, add_path, whole, allow_nonfinite;
 	int64_t height, width;
 	const char *csv, *classes, *save_classes;
 } opt;
@@ -88,14 +91,12 @@ static void read_class_list(const char *path)
 
 static void save_class_list(const char *path)
 {
-	FILE *f = fopen(path, "w");
+	cnn_outfile *out;
+	FILE *f = tool_outfile(path, &out);
 
-	if (!f)
-		die("%s: %s", path, strerror(errno));
 	for (int i = 0; i < nclasses; i++)
 		fprintf(f, "%s\n", class_names[i]);
-	if (fclose(f))
-		die("%s: %s", path, strerror(errno));
+	tool_outfile_commit(out);
 }
 
 /* The label of a class name: from the given list, or the index in
@@ -153,8 +154,17 @@ static void put_path(const char *path)
 		die_lib();
 }
 
-static void emit(void)
+/* Write the record made from source (a file, or "FILE item K"). */
+static void emit(const char *source)
 {
+	char desc[300];
+
+	for (int i = 0; i < rec->n && !opt.allow_nonfinite; i++) {
+		int64_t bad = cnn_tensor_nonfinite(rec->tensor[i]);
+		if (bad >= 0)
+			die("%s: %s (--allow-nonfinite lets it through)", source,
+			    cnn_nonfinite_describe(rec->tensor[i], bad, desc, sizeof desc));
+	}
 	tool_write(out, rec);
 	cnn_record_clear(rec);
 	written++;
@@ -194,7 +204,7 @@ static void load_image(const char *path, int label)
 		put_scalar_label(label);
 	if (opt.add_path)
 		put_path(path);
-	emit();
+	emit(path);
 }
 
 /* ---------------------------------------------------------- text files */
@@ -274,7 +284,7 @@ static void load_text(const char *path)
 	free(v);
 	if (cnn_record_put(rec, t))
 		die_lib();
-	emit();
+	emit(name);
 }
 
 /* -------------------------------------------------------------- inputs */
@@ -344,8 +354,15 @@ static int add_dir(const char *dir, const char *class, int depth)
 		struct stat st;
 		char *path;
 		if (name[0] != '.' && asprintf(&path, "%s/%s", dir, name) >= 0) {
-			if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-				found += add_dir(path, depth == 0 ? name : class, depth + 1);
+			if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+				int images = add_dir(path, depth == 0 ? name : class, depth + 1);
+				/* Dropping a class would renumber the ones after it, and the
+				 * train and test trees would then disagree. */
+				if (depth == 0 && images == 0 && !class_list_given)
+					die("%s: a class folder with no PNG or JPEG files (remove it, "
+					    "or name every class with --classes)", path);
+				found += images;
+			}
 			else if (is_image_name(name)) {
 				add_input(path, class, -1, 0);
 				found++;
@@ -367,6 +384,16 @@ static int parse_label(const char *s, int *v)
 		return 0;
 	*v = (int)x;
 	return 1;
+}
+
+/* A label that reads as a number (1.7, -2, 1e9) but is no class number
+ * must not become a class name. */
+static int looks_numeric(const char *s)
+{
+	char *end;
+
+	strtod(s, &end);
+	return end != s && *end == 0;
 }
 
 /* Lines "path,label"; numeric labels are used as they are, names become
@@ -406,6 +433,9 @@ static void add_csv(const char *csv)
 		    !(rows[nrows].label = strdup(comma + 1)))
 			die("out of memory");
 		numeric &= parse_label(rows[nrows].label, &label);
+		if (!parse_label(rows[nrows].label, &label) && looks_numeric(rows[nrows].label))
+			die("%s: line %lld: label %s is not a class number (a whole number from "
+			    "0 to %d)", csv, (long long)lineno, rows[nrows].label, INT32_MAX);
 		nrows++;
 	}
 	fclose(f);
@@ -431,6 +461,24 @@ struct array {
 	char name[CNN_MAX_NAME + 1];
 	cnn_array_reader *ar;
 };
+
+/* An unnamed scalar item as an i32 class label: a whole number that fits,
+ * never rounded or clamped into one. */
+static cnn_tensor *to_label(const cnn_tensor *item, const char *path, int64_t k)
+{
+	double v = cnn_tensor_get(item, 0);
+	cnn_tensor *l;
+
+	if (v != floor(v))
+		die("%s item %lld: label %g is not a whole number (name the field, "
+		    "NAME=%s, to keep it as it is)", path, (long long)k, v, path);
+	if (!(v >= INT32_MIN && v <= INT32_MAX))
+		die("%s item %lld: label %g does not fit a 32-bit class number", path,
+		    (long long)k, v);
+	if (!(l = cnn_tensor_convert(item, CNN_I32)))
+		die_lib();
+	return l;
+}
 
 /* The rest of an array as one tensor: the items stacked on a first axis. */
 static cnn_tensor *read_whole(struct array *a)
@@ -483,10 +531,12 @@ static void load_arrays(struct array *a, int n)
 			if (cnn_record_put(rec, t))
 				die_lib();
 		}
-		emit();
+		emit(a[0].path);
 		count = 0;
 	}
 	for (int64_t k = 0; k < count; k++) {
+		char source[4200];
+		snprintf(source, sizeof source, "%s item %lld", a[0].path, (long long)k);
 		for (int i = 0; i < n; i++) {
 			cnn_tensor *item;
 			if (cnn_array_read(a[i].ar, "item", &item) != CNN_OK)
@@ -494,10 +544,9 @@ static void load_arrays(struct array *a, int n)
 			/* Guess the role of an unnamed field from its rank. */
 			const char *name = a[i].name[0] ? a[i].name : item->ndim == 0 ? "label" : "image";
 			if (item->ndim == 0 && !a[i].name[0]) {
-				cnn_tensor *l = cnn_tensor_convert(item, CNN_I32);
+				cnn_tensor *l = to_label(item, a[i].path, k);
 				cnn_tensor_free(item);
-				if (!(item = l))
-					die_lib();
+				item = l;
 			} else if (item->ndim == 2 && !a[i].name[0]) {
 				item->dim[2] = item->dim[1];
 				item->dim[1] = item->dim[0];
@@ -510,7 +559,7 @@ static void load_arrays(struct array *a, int n)
 			if (cnn_record_put(rec, item))
 				die_lib();
 		}
-		emit();
+		emit(source);
 	}
 	for (int i = 0; i < n; i++)
 		cnn_array_close(a[i].ar);
@@ -536,6 +585,7 @@ int main(int argc, char **argv)
 		{"csv", required_argument, 0, OPT_CSV},
 		{"classes", required_argument, 0, OPT_CLASSES},
 		{"save-classes", required_argument, 0, OPT_SAVE_CLASSES},
+		{"allow-nonfinite", no_argument, 0, OPT_ALLOW_NONFINITE},
 		{"text", no_argument, 0, 't'},
 		{"path", no_argument, 0, 'P'},
 		{"whole", no_argument, 0, 'w'},
@@ -553,6 +603,7 @@ int main(int argc, char **argv)
 		case OPT_CSV: opt.csv = optarg; break;
 		case OPT_CLASSES: opt.classes = optarg; break;
 		case OPT_SAVE_CLASSES: opt.save_classes = optarg; break;
+		case OPT_ALLOW_NONFINITE: opt.allow_nonfinite = 1; break;
 		case 't': opt.text = 1; break;
 		case 'P': opt.add_path = 1; break;
 		case 'w': opt.whole = 1; break;
@@ -570,6 +621,11 @@ int main(int argc, char **argv)
 	arrays = calloc(argc, sizeof *arrays);
 	if (!arrays || !(rec = cnn_record_new()))
 		die("out of memory");
+	tool_note_inputs(argv + optind, argc - optind);
+	tool_note_input(opt.csv);
+	tool_note_input(opt.classes);
+	if (opt.save_classes)
+		tool_check_output(opt.save_classes);
 	out = tool_output(output, level);
 
 	if (opt.csv)

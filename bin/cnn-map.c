@@ -88,10 +88,9 @@ static cnn_pr_point *class_curve(cnn_deteval *ev, const cnn_ap *a)
 
 static void write_pr(const struct options *o, cnn_deteval *ev, const cnn_detmetrics *m)
 {
-	FILE *f = fopen(o->pr, "w");
+	cnn_outfile *out;
+	FILE *f = tool_outfile(o->pr, &out);
 
-	if (!f)
-		die("%s: %s", o->pr, strerror(errno));
 	fprintf(f, "class,name,rank,score,tp,fp,precision,recall\n");
 	for (int i = 0; i < m->nclass; i++) {
 		const cnn_ap *a = &m->cls[i];
@@ -106,8 +105,7 @@ static void write_pr(const struct options *o, cnn_deteval *ev, const cnn_detmetr
 				(long long)pt[k].tp, (long long)pt[k].fp, pt[k].precision, pt[k].recall);
 		free(pt);
 	}
-	if (fclose(f))
-		die("%s: write error: %s", o->pr, strerror(errno));
+	tool_outfile_commit(out);
 }
 
 static void add_curve(const struct options *o, cnn_plot *p, cnn_deteval *ev, const cnn_ap *a)
@@ -206,6 +204,8 @@ int main(int argc, char **argv)
 	if (names && !(o.names = cnn_names_load(names)))
 		die_lib();
 
+	if (o.plot)
+		tool_check_output(o.plot);
 	tool_input_init(&in, argc - optind, argv + optind);
 	if (!(rec = cnn_record_new()) || !(ev = cnn_deteval_new()))
 		die_lib();
@@ -214,8 +214,7 @@ int main(int argc, char **argv)
 	if (!(m = cnn_deteval_metrics(ev)))
 		die_lib();
 	print_table(&o, m);
-	if (fflush(stdout) || ferror(stdout))
-		die("write error: %s", strerror(errno));
+	tool_flush_stdout();
 	if (o.pr)
 		write_pr(&o, ev, m);
 	if (o.plot)

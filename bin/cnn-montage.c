@@ -180,6 +180,7 @@ int main(int argc, char **argv)
 	if (!(m = cnn_montage_new(&mo)) || !(rec = cnn_record_new()))
 		die_lib();
 
+	tool_check_output(output);
 	tool_input_init(&in, argc - optind, argv + optind);
 	/* Stop at the count without reading on: the input may be endless. */
 	while (cnn_montage_count(m) < count && tool_read(&in, rec, 0))

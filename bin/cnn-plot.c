@@ -150,6 +150,9 @@ int main(int argc, char **argv)
 	if (!(logs = calloc(n, sizeof *logs)))
 		die("out of memory");
 	for (int i = 0; i < n; i++)
+		tool_note_input(argc > optind ? argv[optind + i] : "-");
+	tool_check_output(output);
+	for (int i = 0; i < n; i++)
 		read_log(argc > optind ? argv[optind + i] : "-", xkey, &logs[i]);
 	loss = cnn_plot_new(width, width * 3 / 8, "loss", xkey, "loss");
 	acc = cnn_plot_new(width, width * 3 / 8, "accuracy", xkey, "accuracy");

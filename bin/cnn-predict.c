@@ -2,6 +2,7 @@
  * cnn-predict - run trained models over a stream and add their predictions
  * to each record, or print them.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,7 @@ static void load_models(void)
 {
 	for (int i = 0; i < opt.nmodels; i++) {
 		int c, h, w;
+		tool_note_input(opt.models[i]);
 		if (!(nets[i] = cnn_net_load(opt.models[i], opt.batch * opt.crops, NULL)))
 			die_lib();
 		cnn_net_input_shape(nets[i], &c, &h, &w);
@@ -139,6 +141,12 @@ static void predict_batch(float *x, float *probs)
 static void emit(cnn_writer *wr, cnn_record *rec, const float *p, int64_t index)
 {
 	int best = 0;
+	int64_t bad = cnn_floats_nonfinite(p, classes);
+
+	/* A model trained into NaN would otherwise predict class 0 for all. */
+	if (bad >= 0)
+		die("record %lld: the model's output for class %lld is %s", (long long)index,
+		    (long long)bad, isnan(p[bad]) ? "nan" : "infinite");
 
 	for (long j = 1; j < classes; j++)
 		best = p[j] > p[best] ? (int)j : best;
@@ -249,8 +257,12 @@ int main(int argc, char **argv)
 			cnn_tensor *img = cnn_record_get(rec, "image"), *fitted, view;
 			int64_t h = opt.crops > 1 ? (int64_t)(in_h * opt.crop_scale + 0.5) : in_h;
 			int64_t w = opt.crops > 1 ? (int64_t)(in_w * opt.crop_scale + 0.5) : in_w;
+			char desc[300];
+			int64_t bad;
 			if (!img)
 				die_record(&in, "no tensor \"image\"");
+			if ((bad = cnn_tensor_nonfinite(img)) >= 0)
+				die_record(&in, "%s", cnn_nonfinite_describe(img, bad, desc, sizeof desc));
 			fitted = fit(&in, img, h, w, &view);
 			for (int k = 0; k < opt.crops; k++)
 				crop(fitted, k, x + ((long)nheld * opt.crops + k) * in_c * in_h * in_w);
@@ -279,5 +291,5 @@ int main(int argc, char **argv)
 	free(held);
 	free(x);
 	free(probs);
-	return fflush(stdout) ? 1 : 0;
+	return 0;
 }

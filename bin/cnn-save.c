@@ -90,6 +90,7 @@ int main(int argc, char **argv)
 	enum kind kind;
 	cnn_npy_writer *npy = NULL;
 	FILE *text = NULL;
+	cnn_outfile *text_out = NULL;
 	cnn_record *rec;
 	tool_input in;
 
@@ -132,11 +133,13 @@ int main(int argc, char **argv)
 		if (rescale)
 			t = scaled = rescaled(t);
 		/* Opened at the first record, so that bad input leaves no empty file. */
-		if (kind == NPY && !npy && !(npy = cnn_npy_writer_open(output)))
-			die_lib();
-		if (kind == TEXT && !text &&
-		    !(text = strcmp(output, "-") == 0 ? stdout : fopen(output, "w")))
-			die("%s: %s", output, strerror(errno));
+		if (kind == NPY && !npy) {
+			tool_check_output(output);
+			if (!(npy = cnn_npy_writer_open(output)))
+				die_lib();
+		}
+		if (kind == TEXT && !text)
+			text = tool_outfile(output, &text_out);
 		switch (kind) {
 		case TEXT:
 			if (in.records > 1)
@@ -154,6 +157,7 @@ int main(int argc, char **argv)
 			/* fall through */
 		case NUMBERED:
 			snprintf(name, sizeof name, output, (int)(start + in.records - 1));
+			tool_check_output(name);
 			if (cnn_image_save(name, t, quality))
 				die_record(&in, "%s", cnn_errmsg());
 			break;
@@ -162,8 +166,8 @@ int main(int argc, char **argv)
 	}
 	if (npy && cnn_npy_writer_close(npy))
 		die_lib();
-	if (text && (fflush(text) || ferror(text) || (text != stdout && fclose(text))))
-		die("%s: write error: %s", output, strerror(errno));
+	if (text)
+		tool_outfile_commit(text_out);
 	cnn_record_free(rec);
 	return 0;
 }

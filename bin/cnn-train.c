@@ -69,6 +69,7 @@ static struct {
 	 .decay = -1, .optimizer = -1, .init_layers = -1};
 
 static volatile sig_atomic_t stop_signal;
+static int64_t saved_step = -1; /* of the model in MODEL, -1 if none yet */
 
 static void on_stop(int sig)
 {
@@ -86,6 +87,7 @@ static cnn_net *make_net(cnn_record **state)
 	if (opt.resume) {
 		if (!(net = cnn_net_load(opt.output, opt.batch, state)))
 			die("--resume: %s", cnn_errmsg());
+		saved_step = cnn_net_step(net);
 		return net;
 	}
 	if (!(cfg = cnn_cfg_load(opt.cfg)) || !(net = cnn_net_new(cfg, opt.batch, opt.seed)))
@@ -234,6 +236,7 @@ static void save(cnn_net *net, const struct progress *p, int with_state)
 		die_lib();
 	if (cnn_net_save(net, opt.output, r, with_state))
 		die_lib();
+	saved_step = cnn_net_step(net);
 	cnn_record_free(r);
 }
 
@@ -315,11 +318,16 @@ static void train_batch(cnn_net *net, float *x, float *truth, int n, struct tall
 		memcpy(clean, truth, sizeof *clean * n * k);
 		mixup(net, truth, n, k);
 	}
-	if (cnn_net_gradients(net, x, truth, n, &loss) || cnn_net_update(net, n))
+	if (cnn_net_gradients(net, x, truth, n, &loss)) {
+		/* The gradients are checked before they reach the weights, so the
+		 * last checkpoint is good. */
+		if (saved_step >= 0)
+			die("%s: lower the learning rate (%s holds the model of step %lld)",
+			    cnn_errmsg(), opt.output, (long long)saved_step);
+		die("%s: lower the learning rate (%s is not written)", cnn_errmsg(), opt.output);
+	}
+	if (cnn_net_update(net, n))
 		die_lib();
-	if (!isfinite(loss))
-		die("the loss is %g at step %lld: lower the learning rate", loss,
-		    (long long)cnn_net_step(net));
 	/* Accuracy of the training pass's own outputs, as PyTorch loops report. */
 	count_correct(t, cnn_net_output(net), clean ? clean : truth, n, k);
 	t->loss += loss * n;
@@ -339,7 +347,7 @@ static void log_epoch(cnn_net *net, const struct progress *p, const cnn_dataset 
 	}
 	printf(" lr=%.6g seconds=%.3f images_per_s=%.1f\n", cnn_net_learning_rate(net),
 	       p->seconds, t->count / (p->seconds > 0 ? p->seconds : 1));
-	fflush(stdout);
+	tool_flush_stdout();
 }
 
 static void check_stop(cnn_net *net, const struct progress *p)
@@ -495,6 +503,17 @@ static int gradcheck(cnn_net *net, const cnn_dataset *ds)
 
 /* ----------------------------------------------------------------- main */
 
+/* Find an unwritable --output now, not after hours of training: a
+ * temporary file beside it, at once removed.  MODEL itself is untouched. */
+static void check_writable(const char *path)
+{
+	cnn_outfile *probe = cnn_outfile_open(path, 0);
+
+	if (!probe)
+		die_lib();
+	cnn_outfile_discard(probe);
+}
+
 static void parse_options(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -576,6 +595,15 @@ static void parse_options(int argc, char **argv)
 		usage_error("--gradcheck reads a few examples; it takes no --one-pass");
 	if (opt.resume && opt.one_pass)
 		usage_error("--resume continues a cached run; --one-pass has no position to resume");
+	/* MODEL is replaced only by a whole model, and never by mistake: it
+	 * must not be one of the inputs (--resume reads it, and no other). */
+	tool_note_input(opt.cfg);
+	tool_note_input(opt.validation);
+	tool_note_input(opt.init);
+	if (opt.output) {
+		tool_check_output(opt.output);
+		check_writable(opt.output);
+	}
 }
 
 int main(int argc, char **argv)
@@ -609,15 +637,6 @@ int main(int argc, char **argv)
 		tool_input_init(&vin, 1, (char **)&opt.validation);
 		val = load_examples(&vin, net);
 	}
-	/* Find an unwritable --output now, not after hours of training. */
-	if (!opt.gradcheck) {
-		cnn_writer *probe = cnn_writer_open(opt.output, 0);
-		if (!probe)
-			die_lib();
-		cnn_writer_close(probe);
-		if (!opt.resume)
-			unlink(opt.output);
-	}
 	tool_input_init(&in, argc - optind, argv + optind);
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
@@ -633,5 +652,5 @@ int main(int argc, char **argv)
 	cnn_dataset_free(train);
 	cnn_dataset_free(val);
 	cnn_net_free(net);
-	return fflush(stdout) ? 1 : 0;
+	return 0;
 }

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -16,17 +18,61 @@
 #include "tool.h"
 
 const char *tool_name = "cnn";
-/* The open output streams, closed by die() so that what they hold stays
- * readable. */
+/* The open outputs, given up by die() (a named file stays as it was,
+ * standard output keeps the records already written). */
 #define MAX_OUTPUTS 4
 static cnn_writer *outputs[MAX_OUTPUTS];
+static cnn_outfile *outfiles[MAX_OUTPUTS];
+
+static void (*cleanup)(void);
+static const int fatal_signals[] = {SIGPIPE, SIGINT, SIGTERM, SIGHUP};
+static int dying; /* die() has said what is wrong, standard output included */
+
+/* A signal that ends us takes the temporary files with it. */
+static void on_signal(int sig)
+{
+	cnn_outfile_cleanup();
+	if (cleanup)
+		cleanup();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* Text written to standard output is only known to have arrived once it
+ * is flushed: a full disk (`> /dev/full`) must not pass for success. */
+static void check_stdout(void)
+{
+	int failed = fflush(stdout) != 0, err = errno;
+
+	if (failed || ferror(stdout)) {
+		fprintf(stderr, "%s: write error on standard output%s%s\n", tool_name,
+			failed ? ": " : "", failed ? strerror(err) : "");
+		_exit(1);
+	}
+}
+
+/* The outputs' temporary files go first, so that a program's own cleanup
+ * can remove the folder they were in. */
+static void at_exit(void)
+{
+	cnn_outfile_cleanup();
+	if (cleanup)
+		cleanup();
+	if (!dying)
+		check_stdout();
+}
 
 void tool_init(const char *name)
 {
 	tool_name = name;
+	atexit(at_exit);
 	/* Writing into a closed pipe (`| head -c 1`) ends us quietly, as it
-	 * should: undo an inherited SIG_IGN. */
-	signal(SIGPIPE, SIG_DFL);
+	 * should, also when SIGPIPE was inherited ignored. */
+	for (size_t i = 0; i < sizeof fatal_signals / sizeof *fatal_signals; i++)
+		signal(fatal_signals[i], on_signal);
+	/* A file size limit (ulimit -f) then fails the write with EFBIG, which
+	 * is reported, instead of killing us with half a temporary file. */
+	signal(SIGXFSZ, SIG_IGN);
 #ifdef __GLIBC__
 	/* Records come one after another at much the same size: keep the
 	 * memory of the last for the next, rather than hand its pages back to
@@ -37,23 +83,15 @@ void tool_init(const char *name)
 #endif
 }
 
-static void (*cleanup)(void);
-
-static void on_signal(int sig)
-{
-	cleanup();
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
 void tool_cleanup(void (*remove)(void))
 {
-	static const int signals[] = {SIGPIPE, SIGINT, SIGTERM, SIGHUP};
-
 	cleanup = remove;
-	atexit(remove);
-	for (size_t i = 0; i < sizeof signals / sizeof *signals; i++)
-		signal(signals[i], on_signal);
+}
+
+void tool_flush_stdout(void)
+{
+	if (fflush(stdout))
+		die("write error on standard output: %s", strerror(errno));
 }
 
 static void vsay(const char *fmt, va_list ap)
@@ -70,10 +108,14 @@ void die(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsay(fmt, ap);
 	va_end(ap);
+	dying = 1;
 	for (int i = 0; i < MAX_OUTPUTS; i++) {
 		cnn_writer *wr = outputs[i];
+		cnn_outfile *o = outfiles[i];
 		outputs[i] = NULL;
-		cnn_writer_close(wr);
+		outfiles[i] = NULL;
+		cnn_writer_discard(wr);
+		cnn_outfile_discard(o);
 	}
 	exit(1);
 }
@@ -158,6 +200,85 @@ int tool_ints(const char *opt, const char *arg, int *v, int max, long min, long 
 	}
 }
 
+/* ------------------------------------------- an output that is an input */
+
+/* Writing FILE while reading it would destroy it (or, renamed over, the
+ * data in it), so the same file on both sides is refused at once. */
+#define MAX_INPUTS 16
+static struct {
+	char *const *paths;
+	int n;
+} inputs[MAX_INPUTS]; /* a tool_input's files, or one file named in an option */
+static int ninputs;
+static struct stat output_files[2 * MAX_OUTPUTS];
+static const char *output_names[2 * MAX_OUTPUTS];
+static int noutput_files;
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+static void refuse_if_output(const char *input)
+{
+	struct stat st;
+
+	if (strcmp(input, "-") == 0 || stat(input, &st) || !S_ISREG(st.st_mode))
+		return;
+	for (int i = 0; i < noutput_files; i++)
+		if (same_file(&st, &output_files[i]))
+			usage_error("%s is both an input and the output%s%s (write to "
+				    "another file, then rename it)", input,
+				    strcmp(input, output_names[i]) ? " " : "",
+				    strcmp(input, output_names[i]) ? output_names[i] : "");
+}
+
+void tool_note_inputs(char *const *paths, int n)
+{
+	int known = 0;
+
+	for (int i = 0; i < ninputs; i++)
+		known |= inputs[i].paths == paths;
+	/* A program that reads its inputs again (cnn-augment --repeat) has
+	 * them noted once. */
+	if (!known && ninputs < MAX_INPUTS) {
+		inputs[ninputs].paths = paths;
+		inputs[ninputs++].n = n;
+	}
+	for (int i = 0; i < n; i++)
+		refuse_if_output(paths[i]);
+}
+
+void tool_note_input(const char *path)
+{
+	static char *paths[MAX_INPUTS];
+
+	if (path && ninputs < MAX_INPUTS) {
+		paths[ninputs] = (char *)path;
+		tool_note_inputs(&paths[ninputs], 1);
+	}
+}
+
+void tool_check_output(const char *path)
+{
+	struct stat st;
+
+	if (strcmp(path, "-") == 0 || stat(path, &st) || !S_ISREG(st.st_mode))
+		return;
+	if (noutput_files < (int)(sizeof output_files / sizeof *output_files)) {
+		output_files[noutput_files] = st;
+		output_names[noutput_files++] = path;
+	}
+	for (int i = 0; i < ninputs; i++)
+		for (int j = 0; j < inputs[i].n; j++) {
+			struct stat ist;
+			if (strcmp(inputs[i].paths[j], "-") && stat(inputs[i].paths[j], &ist) == 0 &&
+			    same_file(&st, &ist))
+				usage_error("%s is both an input and the output (write to "
+					    "another file, then rename it)", path);
+		}
+}
+
 void tool_input_init(tool_input *in, int argc, char **argv)
 {
 	static char *stdin_path[] = {"-"};
@@ -165,6 +286,7 @@ void tool_input_init(tool_input *in, int argc, char **argv)
 	memset(in, 0, sizeof *in);
 	in->paths = argc > 0 ? argv : stdin_path;
 	in->npaths = argc > 0 ? argc : 1;
+	tool_note_inputs(in->paths, in->npaths);
 }
 
 int tool_try_read(tool_input *in, cnn_record *rec, int allow_empty)
@@ -225,19 +347,21 @@ void tool_input_close(tool_input *in)
 	in->rd = NULL;
 }
 
+/* ------------------------------------------------------------- outputs */
+
 cnn_writer *tool_output(const char *path, int level)
 {
-	cnn_writer *wr = cnn_writer_open(path, level);
+	cnn_writer *wr;
 	int i = 0;
 
-	if (!wr)
-		die_lib();
 	while (i < MAX_OUTPUTS && outputs[i])
 		i++;
 	if (i == MAX_OUTPUTS)
 		die("more than %d output streams", MAX_OUTPUTS);
-	outputs[i] = wr;
-	return wr;
+	tool_check_output(path);
+	if (!(wr = cnn_writer_open(path, level)))
+		die_lib();
+	return outputs[i] = wr;
 }
 
 void tool_write(cnn_writer *wr, const cnn_record *rec)
@@ -252,6 +376,29 @@ void tool_output_close(cnn_writer *wr)
 		if (outputs[i] == wr)
 			outputs[i] = NULL;
 	if (cnn_writer_close(wr))
+		die_lib();
+}
+
+FILE *tool_outfile(const char *path, cnn_outfile **o)
+{
+	int i = 0;
+
+	while (i < MAX_OUTPUTS && outfiles[i])
+		i++;
+	if (i == MAX_OUTPUTS)
+		die("more than %d output files", MAX_OUTPUTS);
+	tool_check_output(path);
+	if (!(*o = outfiles[i] = cnn_outfile_open(path, 0)))
+		die_lib();
+	return cnn_outfile_stream(*o);
+}
+
+void tool_outfile_commit(cnn_outfile *o)
+{
+	for (int i = 0; i < MAX_OUTPUTS; i++)
+		if (outfiles[i] == o)
+			outfiles[i] = NULL;
+	if (cnn_outfile_commit(o))
 		die_lib();
 }
 

@@ -29,7 +29,8 @@ void tool_version(void) __attribute__((noreturn));
 
 /* Call remove (which must be async-signal-safe: unlink(2), rmdir(2)) at
  * exit and on SIGPIPE, SIGINT, SIGTERM and SIGHUP, so that temporary files
- * do not outlive a reader that went away or a ^C. */
+ * do not outlive a reader that went away or a ^C.  The outputs' temporary
+ * files are removed then in any case. */
 void tool_cleanup(void (*remove)(void));
 
 /* Numbers from option arguments, range-checked (usage error otherwise). */
@@ -63,10 +64,28 @@ void die_record(const tool_input *in, const char *fmt, ...)
 	__attribute__((noreturn, format(printf, 2, 3)));
 void tool_input_close(tool_input *in);
 
-/* An output stream ("-" is standard output); die() closes every one. */
+/* An input file named in an option (-v FILE, --init MODEL): no output may
+ * be the same file.  tool_input_init notes its files itself. */
+void tool_note_input(const char *path);
+void tool_note_inputs(char *const *paths, int n);
+/* Refuse (exit 2) an output that is the same file as a noted input; done by
+ * tool_output and tool_outfile, and early by programs that write late. */
+void tool_check_output(const char *path);
+
+/* An output stream ("-" is standard output), written to a temporary file
+ * and put in place by tool_output_close; die() leaves a named file as it
+ * was and ends standard output after the records written. */
 cnn_writer *tool_output(const char *path, int level);
 void tool_write(cnn_writer *wr, const cnn_record *rec);
 void tool_output_close(cnn_writer *wr);
+/* Any other named output file (text, pictures): the same rules. */
+FILE *tool_outfile(const char *path, cnn_outfile **o);
+void tool_outfile_commit(cnn_outfile *o);
+
+/* Standard output is checked at exit (a failed write there is reported and
+ * exits 1); a program that logs for long flushes with this, which dies at
+ * the first failure. */
+void tool_flush_stdout(void);
 
 /* Options every stream-writing program takes: -o FILE and -z LEVEL. */
 #define TOOL_OUTPUT_OPTIONS \

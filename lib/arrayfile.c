@@ -618,9 +618,9 @@ void cnn_array_close(cnn_array_reader *ar)
 /* ------------------------------------------------------------- writing */
 
 struct cnn_npy_writer {
-	FILE *f;
+	cnn_outfile *out;
+	FILE *f;      /* out's */
 	char *name;
-	int own;      /* f is ours to close, not stdout */
 	off_t start;  /* where the header begins */
 	size_t hlen;  /* header bytes, 0 until the first tensor */
 	cnn_tensor first; /* dtype and shape of all (data unused) */
@@ -637,12 +637,9 @@ cnn_npy_writer *cnn_npy_writer_open(const char *path)
 		cnn_error("out of memory");
 		return NULL;
 	}
-	nw->own = !std;
-	nw->f = std ? stdout : fopen(path, "wb");
-	if (!nw->f) {
-		cnn_error("%s: %s", nw->name, strerror(errno));
+	if (!(nw->out = cnn_outfile_open(path, 0)))
 		goto fail;
-	}
+	nw->f = cnn_outfile_stream(nw->out);
 	/* The item count is only known at the end, when the header at the
 	 * start gets rewritten: appending or a pipe would not allow that. */
 	fd = fileno(nw->f);
@@ -654,8 +651,7 @@ cnn_npy_writer *cnn_npy_writer_open(const char *path)
 	}
 	return nw;
 fail:
-	if (nw->f && nw->own)
-		fclose(nw->f);
+	cnn_outfile_discard(nw->out);
 	free(nw->name);
 	free(nw);
 	return NULL;
@@ -749,8 +745,10 @@ int cnn_npy_writer_close(cnn_npy_writer *nw)
 {
 	int rc = finish(nw);
 
-	if ((nw->own ? fclose(nw->f) : fflush(nw->f)) && rc == CNN_OK)
-		rc = cnn_error("%s: %s", nw->name, strerror(errno));
+	if (rc == CNN_OK)
+		rc = cnn_outfile_commit(nw->out);
+	else
+		cnn_outfile_discard(nw->out);
 	free(nw->name);
 	free(nw);
 	return rc;

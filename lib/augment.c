@@ -823,6 +823,21 @@ void cnn_augment_min_visible(cnn_augment *a, double fraction)
 	a->min_visible = (float)fraction;
 }
 
+/* The colour operations work in the image's own units, 0 to white, and
+ * clamp to them: after normalize they would cut every negative to 0. */
+static int works_in_pixel_units(const struct aug_kind *k)
+{
+	static int (*const ops[])(const aug_op *, aug_item *) = {
+		aug_brightness, aug_exposure, aug_contrast, aug_saturation, aug_hue,
+		aug_color_shift, aug_pca_color, aug_noise,
+	};
+
+	for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+		if (k->apply == ops[i])
+			return 1;
+	return 0;
+}
+
 int cnn_augment_add(cnn_augment *a, const char *name, const char *args)
 {
 	const struct aug_kind *k = NULL;
@@ -848,6 +863,11 @@ int cnn_augment_add(cnn_augment *a, const char *name, const char *args)
 		return cnn_error("%s: value out of range", k->name);
 	if (strcmp(k->name, "normalize") == 0 && (op.nmean > 0) != (op.nstd > 0))
 		return cnn_error("normalize: give both mean= and std=, or neither (then they come from the data)");
+	for (int i = 0; i < a->n && works_in_pixel_units(k); i++)
+		if (a->op[i].kind->apply == aug_normalize)
+			return cnn_error("%s after normalize: it works in pixel units (0 to white) "
+					 "and would clamp the normalised values; put normalize last",
+					 k->name);
 	if (a->n == a->cap) {
 		int cap = a->cap ? 2 * a->cap : 8;
 		aug_op *grown = realloc(a->op, cap * sizeof *grown);

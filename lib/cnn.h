@@ -94,6 +94,14 @@ int cnn_tensor_rename(cnn_tensor *t, const char *name);
 double cnn_tensor_get(const cnn_tensor *t, int64_t i);
 void cnn_tensor_set(cnn_tensor *t, int64_t i, double v);
 
+/* The index of the first NaN or infinity among n floats, or -1 when all are
+ * finite; the same for a tensor (-1 for the integer dtypes).  A non-finite
+ * value is an error wherever a number is meant: the programs refuse them. */
+int64_t cnn_floats_nonfinite(const float *v, int64_t n);
+int64_t cnn_tensor_nonfinite(const cnn_tensor *t);
+/* "tensor "NAME" holds nan at index I" (or inf, -inf) into buf. */
+char *cnn_nonfinite_describe(const cnn_tensor *t, int64_t i, char *buf, size_t size);
+
 /* A copy converted to dtype (saturating, rounding to nearest). */
 cnn_tensor *cnn_tensor_convert(const cnn_tensor *t, cnn_dtype dtype);
 
@@ -125,6 +133,26 @@ int cnn_record_put_f64(cnn_record *r, const char *name, double v);
 int64_t cnn_record_i64(const cnn_record *r, const char *name);
 double cnn_record_f64(const cnn_record *r, const char *name);
 
+/* ---------------------------------------------------------- output files */
+
+/* A named output is written to a temporary file beside it and renamed over
+ * it by cnn_outfile_commit, so that the old file stays whole until the new
+ * one is; a failure or cnn_outfile_discard removes the temporary file.
+ * Path "-" is standard output; a target that is not a regular file
+ * (/dev/null, a FIFO) is written in place. */
+typedef struct cnn_outfile cnn_outfile;
+enum { CNN_OUTFILE_SYNC = 1 }; /* fsync the file and its directory (models) */
+cnn_outfile *cnn_outfile_open(const char *path, int flags);
+FILE *cnn_outfile_stream(const cnn_outfile *o);
+/* Flush, check, close and rename into place; frees o in every case. */
+int cnn_outfile_commit(cnn_outfile *o);
+/* Give up: the temporary file goes, the target stays as it was (standard
+ * output is flushed).  Frees o. */
+void cnn_outfile_discard(cnn_outfile *o);
+/* Unlink every temporary file not yet committed or discarded.  Safe in a
+ * signal handler; for programs to call on a fatal signal or exit. */
+void cnn_outfile_cleanup(void);
+
 /* ---------------------------------------------------------------- stream */
 
 typedef struct cnn_reader cnn_reader;
@@ -151,12 +179,18 @@ void cnn_reader_close(cnn_reader *rd);
 
 /* Compression level: 0 writes raw records, 1..22 zstd levels. */
 #define CNN_LEVEL_DEFAULT 3
-/* Open a stream for writing; path "-" is standard output. */
+/* Open a stream for writing; path "-" is standard output.  A named file is
+ * replaced when the writer is closed (see cnn_outfile). */
 cnn_writer *cnn_writer_open(const char *path, int level);
+/* The same with cnn_outfile_open's flags (CNN_OUTFILE_SYNC). */
+cnn_writer *cnn_writer_open_file(const char *path, int level, int flags);
 int cnn_write(cnn_writer *wr, const cnn_record *rec);
-/* Flush buffered data, end the zstd frame and close.  Reports any write
- * error; frees wr in every case. */
+/* Flush buffered data, end the zstd frame, close and put the file in
+ * place.  Reports any write error; frees wr in every case. */
 int cnn_writer_close(cnn_writer *wr);
+/* Give up on a stream: a named file stays as it was; standard output gets
+ * the records written so far, whole.  Frees wr. */
+void cnn_writer_discard(cnn_writer *wr);
 
 /* ---------------------------------------------------------------- images */
 

@@ -337,37 +337,19 @@ static int write_all(cnn_net *net, FILE *f)
 
 int cnn_darknet_save(cnn_net *net, const char *path, int flags)
 {
-	char *tmp;
-	FILE *f;
-	int ret;
+	cnn_outfile *o;
 
 	/* Refuse before creating anything. */
 	for (int i = 0; i < net->nlayers; i++)
 		if (check_layer(net, &net->layer[i], flags))
 			return CNN_ERR;
-	if (strcmp(path, "-") == 0) {
-		if (write_all(net, stdout))
-			return cnn_error("<stdout>: %s", strerror(errno));
-		return CNN_OK;
+	if (!(o = cnn_outfile_open(path, 0)))
+		return CNN_ERR;
+	if (write_all(net, cnn_outfile_stream(o))) {
+		cnn_error("%s: write error: %s", strcmp(path, "-") ? path : "<stdout>",
+			  strerror(errno));
+		cnn_outfile_discard(o);
+		return CNN_ERR;
 	}
-	/* A temporary file renamed over the target: never half a file. */
-	if (!(tmp = malloc(strlen(path) + 32)))
-		return cnn_error("out of memory");
-	sprintf(tmp, "%s.tmp%d", path, (int)getpid());
-	if (!(f = fopen(tmp, "wb"))) {
-		ret = cnn_error("%s: %s", tmp, strerror(errno));
-		free(tmp);
-		return ret;
-	}
-	ret = write_all(net, f);
-	if (ret)
-		cnn_error("%s: %s", path, strerror(errno));
-	if (fclose(f) && ret == CNN_OK)
-		ret = cnn_error("%s: %s", path, strerror(errno));
-	if (ret == CNN_OK && rename(tmp, path))
-		ret = cnn_error("%s: %s", path, strerror(errno));
-	if (ret)
-		unlink(tmp);
-	free(tmp);
-	return ret;
+	return cnn_outfile_commit(o);
 }

@@ -75,6 +75,7 @@ int cnn_example(const cnn_tensor *image, const cnn_tensor *label, long inputs,
 		long targets, float *x, float *t)
 {
 	char desc[128];
+	int64_t bad;
 
 	if (cnn_tensor_count(image) != inputs)
 		return cnn_error("tensor \"%s\" is %s: %ld values, the model takes %ld",
@@ -82,6 +83,9 @@ int cnn_example(const cnn_tensor *image, const cnn_tensor *label, long inputs,
 				 (long)cnn_tensor_count(image), inputs);
 	if (image->dtype == CNN_TEXT)
 		return cnn_error("tensor \"%s\" is text", image->name);
+	/* One NaN pixel turns every weight into NaN within a step or two. */
+	if ((bad = cnn_tensor_nonfinite(image)) >= 0)
+		return cnn_error("%s", cnn_nonfinite_describe(image, bad, desc, sizeof desc));
 	for (long i = 0; i < inputs; i++)
 		x[i] = cnn_input_value(image, i);
 	if (!t)
@@ -100,6 +104,8 @@ int cnn_example(const cnn_tensor *image, const cnn_tensor *label, long inputs,
 	if (cnn_tensor_count(label) != targets)
 		return cnn_error("tensor \"%s\" is %s but the model has %ld outputs", label->name,
 				 cnn_tensor_describe(label, desc, sizeof desc), targets);
+	if ((bad = cnn_tensor_nonfinite(label)) >= 0)
+		return cnn_error("%s", cnn_nonfinite_describe(label, bad, desc, sizeof desc));
 	for (long i = 0; i < targets; i++)
 		t[i] = (float)cnn_tensor_get(label, i);
 	return CNN_OK;

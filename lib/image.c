@@ -153,18 +153,17 @@ static int is_jpeg_name(const char *path)
 
 static int write_all(const char *path, const struct cnn_buf *b)
 {
-	int std = strcmp(path, "-") == 0;
-	const char *what = std ? "<stdout>" : path;
-	FILE *f = std ? stdout : fopen(path, "wb");
-	int ok;
+	cnn_outfile *o = cnn_outfile_open(path, 0);
 
-	if (!f)
-		return cnn_error("%s: %s", what, strerror(errno));
-	ok = fwrite(b->data, 1, b->len, f) == b->len;
-	ok = (std ? fflush(f) : fclose(f)) == 0 && ok;
-	if (!ok)
-		return cnn_error("%s: %s", what, strerror(errno));
-	return CNN_OK;
+	if (!o)
+		return CNN_ERR;
+	if (fwrite(b->data, 1, b->len, cnn_outfile_stream(o)) != b->len) {
+		cnn_error("%s: write error: %s", strcmp(path, "-") ? path : "<stdout>",
+			  strerror(errno));
+		cnn_outfile_discard(o);
+		return CNN_ERR;
+	}
+	return cnn_outfile_commit(o);
 }
 
 /* 16 to 8 bits, rounding: 65535 maps to 255. */

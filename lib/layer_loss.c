@@ -68,7 +68,8 @@ static int loss_softmax(cnn_layer *l, cnn_net *net, double *loss)
 	for (long i = 0; i < n; i++) {
 		float t = net->truth[i], p = l->output[i];
 		if (t > 0)
-			sum -= t * log(p > 1e-30f ? p : 1e-30f);
+			/* Clamped against log(0), but a NaN must come through. */
+			sum -= t * log(p > 1e-30f || isnan(p) ? p : 1e-30f);
 		l->delta[i] = (p - t) / (st->temperature * net->n);
 	}
 	st->fused = 1;

@@ -10,13 +10,11 @@
  *             and ".v", and the network's random state "rng"
  *
  * Saving writes a temporary file beside the target, syncs it and renames
- * it over the target, so that a crash never leaves half a model.
+ * it over the target (cnn_outfile), so that a crash never leaves half a
+ * model.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "net.h"
 
@@ -72,27 +70,20 @@ static int gather_moments(cnn_net *net, cnn_record *r)
 	return cnn_record_put(r, rng);
 }
 
+/* A model file is replaced whole, and on disk before we say it is: a
+ * checkpoint that a crash can lose is no checkpoint. */
 static int write_records(const char *path, cnn_record *const *recs, int n)
 {
-	cnn_writer *wr = cnn_writer_open(path, CNN_LEVEL_DEFAULT);
-	int ret = wr ? CNN_OK : CNN_ERR;
+	cnn_writer *wr = cnn_writer_open_file(path, CNN_LEVEL_DEFAULT, CNN_OUTFILE_SYNC);
 
-	for (int i = 0; i < n && ret == CNN_OK; i++)
-		ret = cnn_write(wr, recs[i]);
-	if (wr && cnn_writer_close(wr))
-		ret = CNN_ERR;
-	return ret;
-}
-
-static int sync_file(const char *path)
-{
-	int fd = open(path, O_RDONLY), ret = CNN_OK;
-
-	if (fd < 0 || fsync(fd))
-		ret = cnn_error("%s: %s", path, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return ret;
+	if (!wr)
+		return CNN_ERR;
+	for (int i = 0; i < n; i++)
+		if (cnn_write(wr, recs[i])) {
+			cnn_writer_discard(wr);
+			return CNN_ERR;
+		}
+	return cnn_writer_close(wr);
 }
 
 int cnn_net_save(cnn_net *net, const char *path, const cnn_record *extra, int with_state)
@@ -102,11 +93,10 @@ int cnn_net_save(cnn_net *net, const char *path, const cnn_record *extra, int wi
 	struct gather g = {weights, moments};
 	const char *text = cnn_cfg_text(net->cfg);
 	int64_t len = (int64_t)strlen(text);
-	char *tmp = malloc(strlen(path) + 16);
 	cnn_tensor *cfg;
 	int ret = CNN_ERR;
 
-	if (!head || !weights || !moments || !tmp) {
+	if (!head || !weights || !moments) {
 		cnn_error("out of memory");
 		goto done;
 	}
@@ -124,19 +114,11 @@ int cnn_net_save(cnn_net *net, const char *path, const cnn_record *extra, int wi
 	if (cnn_net_visit_params(net, gather_param, &g) ||
 	    (with_state && gather_moments(net, moments)))
 		goto done;
-	sprintf(tmp, "%s.tmp%d", path, (int)getpid());
 	{
 		cnn_record *recs[3] = {head, weights, moments};
-		ret = write_records(tmp, recs, with_state ? 3 : 2);
+		ret = write_records(path, recs, with_state ? 3 : 2);
 	}
-	if (ret == CNN_OK && sync_file(tmp))
-		ret = CNN_ERR;
-	else if (ret == CNN_OK && rename(tmp, path))
-		ret = cnn_error("%s: %s", path, strerror(errno));
-	if (ret != CNN_OK)
-		unlink(tmp);
 done:
-	free(tmp);
 	cnn_record_free(head);
 	cnn_record_free(weights);
 	cnn_record_free(moments);

@@ -444,7 +444,9 @@ int cnn_read_first(cnn_reader *rd, cnn_record *rec)
 /* ------------------------------------------------------------- writing */
 
 struct cnn_writer {
-	int fd;
+	cnn_outfile *out;
+	int fd;                  /* out's, written with write(2) unbuffered */
+	int to_stdout;
 	char *name;
 	int level;
 	int failed;
@@ -455,6 +457,11 @@ struct cnn_writer {
 };
 
 cnn_writer *cnn_writer_open(const char *path, int level)
+{
+	return cnn_writer_open_file(path, level, 0);
+}
+
+cnn_writer *cnn_writer_open_file(const char *path, int level, int flags)
 {
 	int to_stdout = strcmp(path, "-") == 0;
 	cnn_writer *wr;
@@ -485,16 +492,15 @@ cnn_writer *cnn_writer_open(const char *path, int level)
 		ZSTD_CCtx_setParameter(wr->cctx, ZSTD_c_compressionLevel, level);
 		ZSTD_CCtx_setParameter(wr->cctx, ZSTD_c_checksumFlag, 1);
 	}
-	wr->fd = to_stdout ? STDOUT_FILENO
-			   : open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
-	if (wr->fd < 0) {
-		cnn_error("%s: %s", path, strerror(errno));
+	if (!(wr->out = cnn_outfile_open(path, flags))) {
 		ZSTD_freeCCtx(wr->cctx);
 		free(wr->buf);
 		free(wr->name);
 		free(wr);
 		return NULL;
 	}
+	wr->fd = fileno(cnn_outfile_stream(wr->out));
+	wr->to_stdout = to_stdout;
 	return wr;
 }
 
@@ -609,6 +615,14 @@ int cnn_write(cnn_writer *wr, const cnn_record *rec)
 	return CNN_OK;
 }
 
+static void free_writer(cnn_writer *wr)
+{
+	ZSTD_freeCCtx(wr->cctx);
+	free(wr->buf);
+	free(wr->name);
+	free(wr);
+}
+
 int cnn_writer_close(cnn_writer *wr)
 {
 	int ret = CNN_OK;
@@ -619,11 +633,26 @@ int cnn_writer_close(cnn_writer *wr)
 		ret = emit(wr, NULL, 0, ZSTD_e_end);
 	if (ret == CNN_OK && !wr->failed)
 		ret = drain(wr);
-	if (wr->fd != STDOUT_FILENO && close(wr->fd) && ret == CNN_OK)
-		ret = cnn_error("%s: %s", wr->name, strerror(errno));
-	ZSTD_freeCCtx(wr->cctx);
-	free(wr->buf);
-	free(wr->name);
-	free(wr);
+	if (ret == CNN_OK && wr->failed)
+		ret = cnn_error("%s: an earlier write failed", wr->name);
+	if (ret == CNN_OK)
+		ret = cnn_outfile_commit(wr->out);
+	else
+		cnn_outfile_discard(wr->out);
+	free_writer(wr);
 	return ret;
+}
+
+/* Standard output gets what is buffered, with the frame ended, so that the
+ * records written so far stay readable; a named file is left as it was. */
+void cnn_writer_discard(cnn_writer *wr)
+{
+	if (!wr)
+		return;
+	if (wr->to_stdout) {
+		cnn_writer_close(wr);
+		return;
+	}
+	cnn_outfile_discard(wr->out);
+	free_writer(wr);
 }

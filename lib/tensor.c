@@ -171,6 +171,48 @@ double cnn_tensor_get(const cnn_tensor *t, int64_t i)
 	return 0;
 }
 
+/* The exponent bits all set: inf or NaN.  Integer tests, so that the loop
+ * needs no floating-point compare and vectorises. */
+int64_t cnn_floats_nonfinite(const float *v, int64_t n)
+{
+	const uint32_t *u = (const uint32_t *)v;
+	const int64_t block = 1024;
+
+	for (int64_t start = 0; start < n; start += block) {
+		int64_t end = n - start < block ? n : start + block;
+		uint32_t bad = 0;
+		for (int64_t i = start; i < end; i++)
+			bad |= (u[i] & 0x7f800000u) == 0x7f800000u;
+		if (bad)
+			for (int64_t i = start; i < end; i++)
+				if (!isfinite(v[i]))
+					return i;
+	}
+	return -1;
+}
+
+int64_t cnn_tensor_nonfinite(const cnn_tensor *t)
+{
+	int64_t n = cnn_tensor_count(t);
+
+	if (t->dtype == CNN_F32)
+		return cnn_floats_nonfinite(t->data, n);
+	if (t->dtype == CNN_F64)
+		for (int64_t i = 0; i < n; i++)
+			if (!isfinite(((const double *)t->data)[i]))
+				return i;
+	return -1;
+}
+
+char *cnn_nonfinite_describe(const cnn_tensor *t, int64_t i, char *buf, size_t size)
+{
+	double v = cnn_tensor_get(t, i);
+
+	snprintf(buf, size, "tensor \"%s\" holds %s at index %lld", t->name,
+		 isnan(v) ? "nan" : v > 0 ? "inf" : "-inf", (long long)i);
+	return buf;
+}
+
 static double saturate(double v, double lo, double hi)
 {
 	if (v != v)

@@ -194,6 +194,13 @@ square_follows() {
 	[ "$status" -eq 2 ]
 	run cnn-augment --stats a --save-stats b --flip
 	[ "$status" -eq 2 ]
+	# The colour operations clamp to 0..white: after normalize they would
+	# cut every negative value to 0.
+	run cnn-augment --normalize=mean=127.5,std=127.5 --brightness 0.5:1.5
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == *"brightness after normalize: it works in pixel units"*"put normalize last" ]]
+	run cnn-augment --normalize --noise 0.1
+	[ "$status" -eq 2 ]
 }
 
 @test "bad data: one line naming the record, exit 1" {
@@ -211,13 +218,17 @@ square_follows() {
 
 @test "a stream cut short or a bad record: every record before it is written, then the error" {
 	cnn-load -z 0 $FASHION/t10k-images-idx3-ubyte.gz | cnn-head -z 0 -n 100 | head -c 20000 > "$TMP/cut.cnn"
-	run cnn-augment -w 16 --flip "$TMP/cut.cnn" -o "$TMP/out.cnn"
+	run bash -c "cnn-augment -w 16 --flip '$TMP/cut.cnn' > '$TMP/out.cnn'"
 	assert_error cnn-augment 'cut.cnn record 25: truncated record$'
 	[ "$(cnn-info -r "$TMP/out.cnn" | wc -l)" -eq 24 ]
+	# A named output is not replaced by a part.
+	run cnn-augment -w 16 --flip "$TMP/cut.cnn" -o "$TMP/named.cnn"
+	assert_error cnn-augment 'cut.cnn record 25: truncated record$'
+	[ ! -e "$TMP/named.cnn" ]
 	# a record without an image in the middle of a window, under two threads
 	(cnn-load $FASHION/t10k-images-idx3-ubyte.gz | cnn-head -n 20
 	 cnn-load $FASHION/t10k-labels-idx1-ubyte.gz | cnn-head -n 3) > "$TMP/mixed.cnn"
-	run cnn-augment -j 2 -w 7 --rotate 10 "$TMP/mixed.cnn" -o "$TMP/out.cnn"
+	run bash -c "cnn-augment -j 2 -w 7 --rotate 10 '$TMP/mixed.cnn' > '$TMP/out.cnn'"
 	assert_error cnn-augment 'mixed.cnn record 21: no tensor "image"$'
 	[ "$(cnn-info -r "$TMP/out.cnn" | wc -l)" -eq 20 ]
 }

@@ -35,3 +35,10 @@ load helper
 	run cnn-info "$TMP/junk"
 	assert_error cnn-info 'junk record 1: not a tensor stream'
 }
+
+@test "NaN and infinities are counted apart from the finite values" {
+	run bash -c "printf 'nan 1 2\ninf 3 -inf\n' | cnn-load --allow-nonfinite --text - | cnn-info"
+	[[ "${lines[1]}" =~ image\ +f32\ +1x2x3\ +min\ 1\ max\ 3\ mean\ 2\ nan\ 1\ inf\ 2$ ]]
+	run bash -c "printf 'nan nan\n' | cnn-load --allow-nonfinite --text - | cnn-info"
+	[[ "${lines[1]}" =~ image\ +f32\ +1x1x2\ +nan\ 2$ ]]
+}

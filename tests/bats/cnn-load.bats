@@ -146,3 +146,44 @@ load helper
 	[ "${lines[0]}" = "60000 records" ]
 	[[ "${lines[2]}" =~ label\ +i32\ +scalar\ +min\ 0\ max\ 9 ]]
 }
+
+@test "labels are whole numbers that fit, never rounded or clamped" {
+	npy '<f4' '(2,)' '\000\000\000\000\232\231\331\077' > "$TMP/frac.npy"
+	run cnn-load -o /dev/null "$TMP/frac.npy"
+	assert_error cnn-load 'frac.npy item 1: label 1.7 is not a whole number'
+	npy '<f4' '(1,)' '\000\000\300\177' > "$TMP/nan.npy"
+	run cnn-load -o /dev/null "$TMP/nan.npy"
+	assert_error cnn-load 'nan.npy item 0: label nan is not a whole number'
+	npy '<i8' '(1,)' '\000\000\000\000\000\001\000\000' > "$TMP/big.npy"
+	run cnn-load -o /dev/null "$TMP/big.npy"
+	assert_error cnn-load 'big.npy item 0: label 1.09951e\+12 does not fit a 32-bit class number'
+	# Named, the field is kept as it is.
+	run bash -c "cnn-load score='$TMP/frac.npy' | cnn-info"
+	[[ "${lines[1]}" =~ score\ +f32\ +scalar\ +min\ 0\ max\ 1.7 ]]
+	mkdir "$TMP/csv"
+	cp "$DARKNET/dog.jpg" "$TMP/csv/a.jpg"
+	printf 'a.jpg,1\na.jpg,1.7\n' > "$TMP/csv/list.csv"
+	run cnn-load -o /dev/null --csv "$TMP/csv/list.csv"
+	assert_error cnn-load 'list.csv: line 2: label 1.7 is not a class number'
+}
+
+@test "NaN and infinite values are refused unless let through" {
+	npy '<f4' '(1, 2, 2)' '\000\000\000\000\000\000\300\177\000\000\000\000\000\000\000\000' > "$TMP/img.npy"
+	run cnn-load -o /dev/null "$TMP/img.npy"
+	assert_error cnn-load 'img.npy item 0: tensor "image" holds nan at index 1 \(--allow-nonfinite'
+	run bash -c "printf '1 inf\n' | cnn-load -o /dev/null --text -"
+	assert_error cnn-load '<stdin>: tensor "image" holds inf at index 1'
+	run bash -c "cnn-load --allow-nonfinite '$TMP/img.npy' | cnn-info"
+	[[ "${lines[1]}" == *"min 0 max 0 mean 0 nan 1" ]]
+}
+
+@test "an empty class folder is an error, unless --classes numbers the classes" {
+	mkdir -p "$TMP/tree/a" "$TMP/tree/b" "$TMP/tree/c"
+	cp "$DARKNET/dog.jpg" "$TMP/tree/a/"
+	cp "$DARKNET/dog.jpg" "$TMP/tree/c/"
+	run cnn-load -o /dev/null "$TMP/tree"
+	assert_error cnn-load 'tree/b: a class folder with no PNG or JPEG files'
+	printf 'a\nb\nc\n' > "$TMP/classes"
+	run bash -c "cnn-load --classes '$TMP/classes' '$TMP/tree' | cnn-save -f label -o -"
+	[ "$output" = "$(printf '0\n\n2')" ]
+}

@@ -2,12 +2,6 @@ load helper
 
 LENET="$BATS_TEST_DIRNAME/../../examples/zoo/lenet5.cfg"
 
-# A .npy file of dtype $1 and shape $2 holding the bytes $3 (printf escapes).
-npy() {
-	printf '\223NUMPY\001\000\166\000%-117s\n' "{'descr': '$1', 'fortran_order': False, 'shape': $2, }"
-	printf "$3"
-}
-
 setup_file() {
 	export PATH="${CNN_BIN:-$BATS_TEST_DIRNAME/../../build}:$PATH"
 	D=/usr/share/datasets/fashion-mnist
@@ -120,11 +114,32 @@ setup_file() {
 	run bash -c "cnn-head -n 1 '$TMP/soft.cnn' | cnn-save -f probabilities -o '$TMP/p.npy' &&
 		cnn-load label='$TMP/three.npy' probabilities='$TMP/p.npy' | cnn-eval"
 	assert_error cnn-eval 'record 1: tensor "label" has 3 weights, "probabilities" 10'
-	npy "<f4" "(1, 0)" "" > "$TMP/none.npy"
-	run bash -c "cnn-load label='$TMP/none.npy' prediction='$TMP/two.npy' | cnn-eval"
+	# Raw records (cnn-stream(5)) with an empty f32 tensor: cnn-load
+	# refuses arrays of empty items.
+	printf 'CNNR\001\000\002\000\043\0\0\0\0\0\0\0\005\001\005\000label\0\0\0\0\0\0\0\0\003\000\012\000prediction\002\0\0\0' > "$TMP/none.cnn"
+	run cnn-eval "$TMP/none.cnn"
 	assert_error cnn-eval 'record 1: tensor "label" is empty'
-	run bash -c "cnn-load label='$TMP/two.npy' prediction='$TMP/none.npy' | cnn-eval"
+	printf 'CNNR\001\000\002\000\043\0\0\0\0\0\0\0\003\000\005\000label\002\0\0\0\005\001\012\000prediction\0\0\0\0\0\0\0\0' > "$TMP/none.cnn"
+	run cnn-eval "$TMP/none.cnn"
 	assert_error cnn-eval 'record 1: tensor "prediction" is empty'
 	run bash -c "cnn-load label='$TMP/two.npy' prediction='$TMP/half.npy' | cnn-eval"
 	assert_error cnn-eval 'record 1: prediction 2.5 is not a whole number'
+}
+
+@test "non-finite inputs and outputs are errors, not class 0" {
+	run bash -c "printf 'nan 1\n' | cnn-load --allow-nonfinite --text - | cnn-predict -t -m '$MODEL'"
+	assert_error cnn-predict 'record 1: tensor "image" holds nan at index 0'
+	# Weights of 1e30 overflow: the outputs are NaN.
+	{ printf '\000\000\000\000\002\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000'
+	  for i in $(seq 61706); do printf '\312\362\111\161'; done; } > "$TMP/huge.weights"
+	cnn-darknet import -o "$TMP/huge.cnnm" "$LENET" "$TMP/huge.weights"
+	run cnn-predict -t -m "$TMP/huge.cnnm" "$TEST"
+	assert_error cnn-predict "^cnn-predict: record 1: the model's output for class [0-9] is (nan|infinite)$"
+}
+
+@test "cnn-eval refuses NaN probabilities" {
+	npy '<f4' '(1, 3)' '\315\314\314\075\000\000\300\177\315\314\114\076' > "$TMP/p.npy"
+	npy '<i4' '(1,)' '\001\000\000\000' > "$TMP/l.npy"
+	run bash -c "cnn-load --allow-nonfinite probabilities='$TMP/p.npy' label='$TMP/l.npy' | cnn-eval"
+	assert_error cnn-eval 'record 1: tensor "probabilities" holds nan at index 1'
 }

@@ -29,11 +29,15 @@ load helper
 	[ "$status" -eq 2 ]
 }
 
-@test "an error keeps what both outputs already hold" {
+@test "an error leaves both outputs as they were; standard output keeps what it got" {
 	cnn-load $FASHION/t10k-labels-idx1-ubyte.gz | cnn-head -n 10 > "$TMP/l.cnn"
 	head -c 100 /dev/urandom > "$TMP/junk"
+	echo old > "$TMP/val.cnn"
 	run bash -c "cat '$TMP/l.cnn' '$TMP/junk' | cnn-split -f 0.5 -v '$TMP/val.cnn' -o '$TMP/train.cnn'"
 	assert_error cnn-split 'record 11: not a tensor stream'
-	[ "$(cnn-info "$TMP/val.cnn" | head -1)" = "5 records" ]
+	[ "$(cat "$TMP/val.cnn")" = old ]
+	[ ! -e "$TMP/train.cnn" ]
+	run bash -c "cat '$TMP/l.cnn' '$TMP/junk' | cnn-split -f 0.5 -v '$TMP/val.cnn' > '$TMP/train.cnn'"
+	assert_error cnn-split 'record 11: not a tensor stream'
 	[ "$(cnn-info "$TMP/train.cnn" | head -1)" = "5 records" ]
 }

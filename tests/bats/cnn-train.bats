@@ -106,3 +106,29 @@ setup_file() {
 	[ "$status" -eq 2 ]
 	[ ! -e "$TMP/x.cnnm" ]
 }
+
+@test "a step that turns NaN stops training at that step; the last checkpoint stays good" {
+	run cnn-train -m "$LENET" -e 1 -l 1e6 -o "$TMP/nan.cnnm" "$SMALLTEST"
+	assert_error cnn-train '^cnn-train: step [0-9]+: the (loss is nan|gradient of layer .* is not finite): lower the learning rate \(.*nan.cnnm is not written\)$'
+	[ ! -e "$TMP/nan.cnnm" ]
+	run cnn-train -m "$LENET" -e 1 -l 1e6 --checkpoint 1 -o "$TMP/nan.cnnm" "$SMALLTEST"
+	assert_error cnn-train 'holds the model of step [0-9]+\)$'
+	step=$(echo "$output" | sed 's/.*of step \([0-9]*\))$/\1/')
+	[ "$(cnn-head -n 1 "$TMP/nan.cnnm" | cnn-save -f step -o -)" = "$step" ]
+	# That model is finite, and resuming from it meets the same step again.
+	run bash -c "cnn-info '$TMP/nan.cnnm' | grep -c ' nan '"
+	[ "$output" = 0 ]
+	run cnn-train --resume -e 1 -o "$TMP/nan.cnnm" "$SMALLTEST"
+	assert_error cnn-train "step $((step + 1)): .*holds the model of step $step\)$"
+}
+
+@test "one NaN pixel is an error naming the record, not a NaN model" {
+	cnn-head -n 3 "$SMALLTEST" | cnn-save -o "$TMP/u8.npy"
+	cnn-load image="$TMP/u8.npy" | cnn-augment --normalize=mean=0,std=1 | cnn-save -o "$TMP/x.npy"
+	cnn-head -n 3 "$SMALLTEST" | cnn-save -f label -o "$TMP/label.npy"
+	# A NaN in the middle of the second image.
+	printf '\000\000\300\177' | dd of="$TMP/x.npy" bs=1 seek=$((128 + 4 * (784 + 400))) conv=notrunc 2>/dev/null
+	run bash -c "cnn-load --allow-nonfinite image='$TMP/x.npy' label='$TMP/label.npy' | cnn-train -m '$LENET' -o '$TMP/m.cnnm'"
+	assert_error cnn-train 'record 2: tensor "image" holds nan'
+	[ ! -e "$TMP/m.cnnm" ]
+}

@@ -20,6 +20,12 @@ matrix() {
 	cnn-load --text -
 }
 
+# A .npy file of dtype $1 and shape $2 holding the bytes $3 (printf escapes).
+npy() {
+	printf '\223NUMPY\001\000\166\000%-117s\n' "{'descr': '$1', 'fortran_order': False, 'shape': $2, }"
+	printf "$3"
+}
+
 # The only stderr line must name the program and say what is wrong;
 # the exit status must be 1.
 assert_error() {
