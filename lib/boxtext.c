@@ -169,6 +169,15 @@ struct cnn_box_reader {
 	int64_t object_number;
 };
 
+/* How far a record number may jump: the records it skips come out empty,
+ * and a few bytes must not stand for billions of them. */
+#define MAX_SKIPPED_RECORDS (1 << 20)
+
+static int is_next_number(double v, int64_t want)
+{
+	return v >= want && v == floor(v) && v - want <= MAX_SKIPPED_RECORDS;
+}
+
 /* "path:line: what detail", for the line formats. */
 static int line_error(cnn_box_reader *br, const char *what, const char *detail)
 {
@@ -270,8 +279,9 @@ static int csv_record(cnn_box_reader *br)
 						       "no record number in a file with them", NULL);
 		br->columns = k;
 		if (k == 7) {
-			if (!(v[0] >= br->want && v[0] == floor(v[0]) && v[0] < 1e15))
-				return line_error(br, "records out of order or not whole numbers", NULL);
+			if (!is_next_number(v[0], br->want))
+				return line_error(br, "records out of order, not whole numbers, or "
+						  "more than 1048576 empty ones skipped", NULL);
 			if (v[0] > br->want) {
 				br->held = 1;
 				return 1;
@@ -464,10 +474,9 @@ static int json_next_object(cnn_box_reader *br)
 	num = cnn_json_get(&br->object, "record");
 	num = num ? num : cnn_json_get(&br->object, "frame_id");
 	/* Checked before it becomes an integer: 1e19 would not fit. */
-	if (num && !(num->type == JSON_NUMBER && num->number >= br->want &&
-		     num->number == floor(num->number) && num->number < 1e15))
-		return cnn_error("line %d: record numbers out of order or not whole numbers",
-				 br->jline);
+	if (num && !(num->type == JSON_NUMBER && is_next_number(num->number, br->want)))
+		return cnn_error("line %d: record numbers out of order, not whole numbers, or "
+				 "more than 1048576 empty records skipped", br->jline);
 	br->object_number = num ? (int64_t)num->number : br->want;
 	br->have_object = 1;
 	return 1;

@@ -103,7 +103,7 @@ static void csv(void)
 	      at("c.csv", ":2: want 6 or 7 numbers separated by commas"),
 	      "CSV with 5 fields");
 	check(read_all(file("d.csv", "2,0,0,1,1,0.9,3\n1,0,0,1,1,0.9,3\n"), CNN_BOXES_CSV, NULL, 0, 0),
-	      at("d.csv", ":2: records out of order or not whole numbers"),
+	      at("d.csv", ":2: records out of order, not whole numbers, or more than 1048576 empty ones skipped"),
 	      "CSV records out of order");
 	check(read_all(file("e.csv", "1,5,0,1,1,0.9,3\n"), CNN_BOXES_CSV, NULL, 0, 0),
 	      at("e.csv", ": record 1: box 1: x2 1 < x1 5"),
@@ -140,7 +140,7 @@ static void json(void)
 	      at("e.json", ": line 1: record 1 box 1: class \"cow\" is not among the names"),
 	      "JSON name not among the names");
 	check(read_all(file("g.json", "{\"record\":1e19,\"boxes\":[]}\n"), CNN_BOXES_JSON, nm, 0, 0),
-	      at("g.json", ": line 1: record numbers out of order or not whole numbers"),
+	      at("g.json", ": line 1: record numbers out of order, not whole numbers, or more than 1048576 empty records skipped"),
 	      "JSON record number 1e19, past any integer");
 	check(read_all(file("f.json", "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]"),
 		       CNN_BOXES_JSON, nm, 0, 0),
