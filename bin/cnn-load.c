@@ -209,80 +209,18 @@ static void load_image(const char *path, int label)
 
 /* ---------------------------------------------------------- text files */
 
-/* Numbers separated by blanks or commas; rows end at newlines; a blank
- * line starts the next channel, and every channel has the same height. */
 static void load_text(const char *path)
 {
 	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
 	const char *name = strcmp(path, "-") == 0 ? "<stdin>" : path;
-	float *v = NULL;
-	int64_t n = 0, cap = 0, lineno = 0, cols = -1, height = -1, channels = 0, rows = 0;
-	int64_t dim[3];
-	char *line = NULL;
-	size_t linecap = 0;
 	cnn_tensor *t;
 
 	if (!f)
 		die("%s: %s", path, strerror(errno));
-	for (;;) {
-		int64_t count = 0;
-		int more = getline(&line, &linecap, f) >= 0;
-		char *p = line, *end;
-		lineno++;
-		if (more && line[strspn(line, " \t")] == '#')
-			continue;
-		while (more) {
-			while (*p == ' ' || *p == '\t' || *p == ',' || *p == '\r' || *p == '\n')
-				p++;
-			if (!*p)
-				break;
-			double x = strtod(p, &end);
-			if (end == p)
-				die("%s: line %lld: not a number: '%.*s'", name, (long long)lineno,
-				    (int)strcspn(p, " \t\r\n,"), p);
-			if (n == cap && !(v = realloc(v, (cap = cap ? 2 * cap : 256) * sizeof *v)))
-				die("out of memory");
-			v[n++] = (float)x;
-			count++;
-			p = end;
-		}
-		if (count > 0) {
-			if (cols < 0)
-				cols = count;
-			if (count != cols)
-				die("%s: line %lld: %lld numbers after rows of %lld", name,
-				    (long long)lineno, (long long)count, (long long)cols);
-			rows++;
-			continue;
-		}
-		/* A blank line or the end closes a channel. */
-		if (rows > 0) {
-			if (height < 0)
-				height = rows;
-			if (rows != height)
-				die("%s: line %lld: a channel of %lld rows after channels of %lld",
-				    name, (long long)lineno, (long long)rows, (long long)height);
-			channels++;
-			rows = 0;
-		}
-		if (!more)
-			break;
-	}
-	if (ferror(f))
-		die("%s: %s", name, strerror(errno));
+	t = cnn_text_matrix_read(f, name);
 	if (f != stdin)
 		fclose(f);
-	free(line);
-	if (n == 0)
-		die("%s: no numbers", name);
-	dim[0] = channels;
-	dim[1] = height;
-	dim[2] = cols;
-	if (!(t = cnn_tensor_new("image", CNN_F32, 3, dim)))
-		die_lib();
-	memcpy(t->data, v, n * sizeof *v);
-	free(v);
-	if (cnn_record_put(rec, t))
+	if (!t || cnn_record_put(rec, t))
 		die_lib();
 	emit(name);
 }

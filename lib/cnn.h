@@ -241,6 +241,15 @@ cnn_npy_writer *cnn_npy_writer_open(const char *path);
 int cnn_npy_writer_add(cnn_npy_writer *nw, const cnn_tensor *t);
 int cnn_npy_writer_close(cnn_npy_writer *nw); /* frees nw in every case */
 
+/* ---------------------------------------------------------- text matrices */
+
+/* A matrix typed as text: numbers separated by blanks or commas, a row per
+ * line, a blank line between channels, '#' starting a comment line; every
+ * row as long as the first, every channel as tall.  The tensor "image", f32
+ * C x H x W; NULL with "NAME: line L: what" on an error (a number past
+ * float's range is one). */
+cnn_tensor *cnn_text_matrix_read(FILE *f, const char *name);
+
 /* ----------------------------------------------------------- convolution */
 
 #define CNN_MAX_SPATIAL 3

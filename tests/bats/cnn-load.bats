@@ -138,6 +138,8 @@ load helper
 	assert_error cnn-load 'line 5: a channel of 2 rows after channels of 1'
 	run bash -c "printf '# a comment\n1 2\n1 x\n' | cnn-load --text - > /dev/null"
 	assert_error cnn-load '<stdin>: line 3: not a number'
+	run bash -c "printf '1 1e39\n' | cnn-load --text - > /dev/null"
+	assert_error cnn-load '<stdin>: line 1: 1e39 does not fit a 32-bit float$'
 }
 
 @test "Fashion-MNIST training set: 60000 records" {
