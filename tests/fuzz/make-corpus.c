@@ -356,7 +356,7 @@ static void box_seeds(void)
 	cnn_names_free(names);
 }
 
-/* ------------------------------------------------------- cfg and kernels */
+/* ------------------------------------------------ cfg, kernels, matrices */
 
 static void cfg_seeds(void)
 {
@@ -383,6 +383,8 @@ static void text_seeds(void)
 	put_text("text", "2d", "1,0,-1;1,0,-1;1,0,-1");
 	put_text("text", "3d", "1 2;3 4|5 6;7 8");
 	put_text("text", "1d", "0.25,-1e-3,+5");
+	put_text("text", "matrix-notes", "3 0 1 2 7 4\n1 5 8 9 3 1\n");
+	put_text("text", "matrix-2ch", "# a 2-channel matrix\n1 2 3\n4 5 6\n\n7,8,9\n-1e-3 0x10 inf\n");
 }
 
 int main(int argc, char **argv)
