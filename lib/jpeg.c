@@ -6,6 +6,7 @@
  * functions allocate after setjmp lives in volatile locals so that the
  * error path can free it.
  */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +30,9 @@ static void __attribute__((noreturn)) on_error(j_common_ptr cinfo)
 
 	if (f->mgr.msg_code == JWRN_JPEG_EOF)
 		snprintf(f->msg, sizeof f->msg, "premature end of data");
+	else if (f->mgr.msg_code == JERR_NO_BACKING_STORE)
+		snprintf(f->msg, sizeof f->msg, "a progressive image of this size needs more "
+			 "memory than CNN_MAX_TENSOR_BYTES allows");
 	else
 		f->mgr.format_message(cinfo, f->msg);
 	longjmp(f->jump, 1);
@@ -77,6 +81,11 @@ static cnn_tensor *decode(struct jpeg_decompress_struct *cinfo, struct jpeg_fail
 	}
 	jpeg_create_decompress(cinfo);
 	jpeg_mem_src(cinfo, buf, len);
+	/* A progressive JPEG's coefficients are held whole, sized from the
+	 * header: libjpeg may take what a few tensors may, so that a lying
+	 * header is an error rather than gigabytes asked for. */
+	cinfo->mem->max_memory_to_use = cnn_max_tensor_bytes() < LONG_MAX / 4
+						? (long)(4 * cnn_max_tensor_bytes()) : LONG_MAX;
 	jpeg_read_header(cinfo, TRUE);
 	if (cinfo->jpeg_color_space == JCS_CMYK || cinfo->jpeg_color_space == JCS_YCCK)
 		fail(f, "CMYK images are not supported");

@@ -108,3 +108,9 @@ PY
 	run cnn-summary "$TMP/route.cfg"
 	assert_error cnn-summary 'route.cfg:6: \[route\] layers=8444444444: want up to 16 whole numbers'
 }
+
+@test "JPEG: a progressive file of 1.5 KB claiming 16000x16000 asks libjpeg for no gigabytes" {
+	f="$BATS_TEST_DIRNAME/../fuzz/regress/jpeg/progressive-claims-16000x16000.jpg"
+	small "CNN_MAX_TENSOR_BYTES=67108864 cnn-load '$f' > /dev/null"
+	assert_error cnn-load 'needs more memory than CNN_MAX_TENSOR_BYTES allows$'
+}
