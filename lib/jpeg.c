@@ -67,6 +67,19 @@ static void init_fail(struct jpeg_fail *f)
 	f->msg[0] = '\0';
 }
 
+/* A scan whose data meets a marker (other than a restart) before its last
+ * row of blocks is cut short.  The Huffman decoder warns of it, but the
+ * arithmetic one reads zeros past the marker without a word and would
+ * decode every row the header claims, however few bytes there are.  (A
+ * progressive image is all read before its first row comes out.) */
+static int scan_ended_early(struct jpeg_decompress_struct *cinfo)
+{
+	int m = cinfo->unread_marker;
+
+	return m && !(m >= JPEG_RST0 && m <= JPEG_RST0 + 7) && !jpeg_has_multiple_scans(cinfo) &&
+	       cinfo->input_iMCU_row + 1 < cinfo->total_iMCU_rows;
+}
+
 static cnn_tensor *decode(struct jpeg_decompress_struct *cinfo, struct jpeg_fail *f,
 			  const unsigned char *buf, size_t len)
 {
@@ -110,6 +123,8 @@ static cnn_tensor *decode(struct jpeg_decompress_struct *cinfo, struct jpeg_fail
 		if (cnn_image_reserve(img, y + 1, cinfo->output_height))
 			fail(f, "%s", cnn_errmsg());
 		jpeg_read_scanlines(cinfo, &r, 1);
+		if (scan_ended_early(cinfo))
+			fail(f, "premature end of data");
 		cnn_image_put_row(img, y, row);
 	}
 	jpeg_finish_decompress(cinfo);
