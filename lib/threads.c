@@ -6,7 +6,9 @@
  * parallel calls of a training step, then sleep on a futex.  Spinning
  * longer is what made OpenMP slow on a shared machine: with another
  * process on one core, the threads that had finished spun on through the
- * time slices that the one left behind needed.
+ * time slices that the one left behind needed.  A thread does not spin
+ * at all while the one it waits for was last seen on its own processor,
+ * where spinning could only take that one's time.
  */
 #define _GNU_SOURCE
 #include <limits.h>
@@ -77,12 +79,12 @@ static inline void relax(void)
 #endif
 }
 
-/* Return once s->word is no longer seen. */
-static void await(struct signal *s, unsigned seen)
+/* Return once s->word is no longer seen; spin first if spin. */
+static void await(struct signal *s, unsigned seen, int spin)
 {
 	long long until = 0;
 
-	for (int i = 0;; i++) {
+	for (int i = 0; spin; i++) {
 		if (atomic_load_explicit(&s->word, memory_order_acquire) != seen)
 			return;
 		if (i % 64 == 0) {
@@ -114,10 +116,12 @@ static void publish(struct signal *s, unsigned value)
 
 /* ---------------------------------------------------------------- the crew */
 
-/* Pieces [next, end) not taken yet, first offered to one thread. */
+/* Pieces [next, end) not taken yet, first offered to one thread, and
+ * the processor that thread took one on (-1: none yet). */
 struct slot {
 	_Alignas(64) atomic_long next;
 	long end;
+	atomic_int cpu;
 };
 
 /* A call's entry: its number in the high 32 bits, CLOSED once the caller
@@ -135,6 +139,7 @@ static struct {
 	int workers, nslots;
 	unsigned calls;
 	_Alignas(64) atomic_ullong entry;
+	atomic_int caller_cpu;	/* where the last call ended */
 	struct signal done;	/* the last worker left a closed call */
 	cnn_piece *fn;		/* the call, for the workers that come in */
 	void *ctx;
@@ -147,6 +152,7 @@ static __thread int inside;
 /* Run pieces as thread t: its own first, then the others' that are left. */
 static void take(int t)
 {
+	atomic_store(&crew.slots[t].cpu, sched_getcpu());
 	for (int k = 0; k < crew.nt; k++) {
 		struct slot *s = &crew.slots[(t + k) % crew.nt];
 
@@ -186,7 +192,7 @@ static void *worker(void *arg)
 	free(arg);
 	inside = 1;
 	for (;;) {
-		await(start.go, seen);
+		await(start.go, seen, sched_getcpu() != atomic_load(&crew.caller_cpu));
 		seen = atomic_load(&start.go->word);
 		if (come_in(seen)) {
 			take(start.t);
@@ -244,6 +250,17 @@ static int hire(int n)
 	return n < crew.nslots ? n : crew.nslots;
 }
 
+/* Did a worker of the call take a piece on the caller's processor? */
+static int shares_processor(int nt)
+{
+	int cpu = sched_getcpu();
+
+	for (int t = 1; t < nt; t++)
+		if (atomic_load(&crew.slots[t].cpu) == cpu)
+			return 1;
+	return 0;
+}
+
 static void serially(long pieces, cnn_piece *fn, void *ctx)
 {
 	int outer = inside;
@@ -278,6 +295,7 @@ void cnn_parallel_pieces(int nt, long pieces, cnn_piece *fn, void *ctx)
 		cnn_static_share(pieces, t, nt, &p0, &p1);
 		atomic_store(&crew.slots[t].next, p0);
 		crew.slots[t].end = p1;
+		atomic_store(&crew.slots[t].cpu, -1);
 	}
 	atomic_store(&crew.entry, (unsigned long long)++crew.calls << 32);
 	for (int i = 0; i < nt - 1; i++)
@@ -288,9 +306,10 @@ void cnn_parallel_pieces(int nt, long pieces, cnn_piece *fn, void *ctx)
 	done = atomic_load(&crew.done.word);
 	atomic_fetch_or(&crew.entry, CLOSED);
 	while (atomic_load(&crew.entry) & INSIDE) {
-		await(&crew.done, done);
+		await(&crew.done, done, !shares_processor(nt));
 		done = atomic_load(&crew.done.word);
 	}
+	atomic_store(&crew.caller_cpu, sched_getcpu());
 	pthread_mutex_unlock(&crew.lock);
 }
 
