@@ -202,16 +202,13 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* Workers 1 .. n-1, made as first needed, and a slot for each of n
- * threads; with the lock held.  Returns the threads there are, fewer than
- * n if no more (or no slots for them) could be made.  Workers block signals: the program's own
- * threads take them. */
-static int hire(int n)
+/* Workers 1 .. n-1, made as first needed, with the lock held; fewer if
+ * no more can be made.  Workers block signals: the program's own threads
+ * take them. */
+static void hire_workers(int n)
 {
 	sigset_t all, old;
 
-	if (n - 1 <= crew.workers)
-		return n < crew.nslots ? n : crew.nslots;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	while (crew.workers < n - 1) {
@@ -237,6 +234,15 @@ static int hire(int n)
 		crew.workers++;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+/* The threads a call of n may have, with the lock held: the workers that
+ * could be made and the caller, each with a slot; 1 (or 0) when memory
+ * ran out. */
+static int hire(int n)
+{
+	if (crew.workers < n - 1)
+		hire_workers(n);
 	if (crew.nslots < crew.workers + 1) {
 		struct slot *slots = aligned_alloc(64, sizeof *slots * (crew.workers + 1));
 
@@ -283,7 +289,8 @@ void cnn_parallel_pieces(int nt, long pieces, cnn_piece *fn, void *ctx)
 		serially(pieces, fn, ctx);
 		return;
 	}
-	if ((nt = hire(nt)) == 1) {
+	/* Out of memory for workers or their slots: this thread alone. */
+	if ((nt = hire(nt)) <= 1) {
 		pthread_mutex_unlock(&crew.lock);
 		serially(pieces, fn, ctx);
 		return;
