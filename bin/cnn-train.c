@@ -318,9 +318,11 @@ static void train_batch(cnn_net *net, float *x, float *truth, int n, struct tall
 		memcpy(clean, truth, sizeof *clean * n * k);
 		mixup(net, truth, n, k);
 	}
-	if (cnn_net_gradients(net, x, truth, n, &loss)) {
-		/* The gradients are checked before they reach the weights, so the
-		 * last checkpoint is good. */
+	if (cnn_net_gradients(net, x, truth, n, &loss))
+		die_lib();
+	if (cnn_net_check_finite(net, loss)) {
+		/* Checked before they reach the weights: the last checkpoint is
+		 * good. */
 		if (saved_step >= 0)
 			die("%s: lower the learning rate (%s holds the model of step %lld)",
 			    cnn_errmsg(), opt.output, (long long)saved_step);

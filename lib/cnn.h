@@ -818,6 +818,11 @@ const float *cnn_net_output(const cnn_net *net);
  * are left in the parameters' gradients (zeroed first), *loss the mean. */
 int cnn_net_gradients(cnn_net *net, const float *x, const float *truth, int n,
 		      double *loss);
+/* CNN_OK when that loss and every gradient are finite; otherwise CNN_ERR,
+ * "step N: the loss is nan" or "step N: the gradient of layer L [TYPE]
+ * NAME is not finite".  A trainer asks before cnn_net_update, so that a
+ * NaN never reaches the weights (the loss alone can hide one). */
+int cnn_net_check_finite(const cnn_net *net, double loss);
 /* One optimizer step with the current gradients, at the learning rate the
  * policy gives for the current step; then step += 1 and seen += n. */
 int cnn_net_update(cnn_net *net, int n);

@@ -186,6 +186,7 @@ files_in() {
 			failed=$((failed + 1))
 			[ "$(wc -l < "$TMP/err")" -eq 1 ] || { echo "at $n: $(cat "$TMP/err")"; return 1; }
 			grep -q '^cnn-train: .*out of memory' "$TMP/err" || { echo "at $n: $(cat "$TMP/err")"; return 1; }
+			! grep -q 'learning rate' "$TMP/err" || { echo "at $n: $(cat "$TMP/err")"; return 1; }
 			[ ! -e "$TMP/m.cnnm" ]
 		fi
 	done
