@@ -21,8 +21,10 @@ const char *tool_name = "cnn";
 /* The open outputs, given up by die() (a named file stays as it was,
  * standard output keeps the records already written). */
 #define MAX_OUTPUTS 4
-static cnn_writer *outputs[MAX_OUTPUTS];
-static cnn_outfile *outfiles[MAX_OUTPUTS];
+static struct output {
+	cnn_writer *stream; /* or */
+	cnn_outfile *file;
+} outputs[MAX_OUTPUTS];
 
 static void (*cleanup)(void);
 static const int fatal_signals[] = {SIGPIPE, SIGINT, SIGTERM, SIGHUP};
@@ -110,12 +112,10 @@ void die(const char *fmt, ...)
 	va_end(ap);
 	dying = 1;
 	for (int i = 0; i < MAX_OUTPUTS; i++) {
-		cnn_writer *wr = outputs[i];
-		cnn_outfile *o = outfiles[i];
-		outputs[i] = NULL;
-		outfiles[i] = NULL;
-		cnn_writer_discard(wr);
-		cnn_outfile_discard(o);
+		struct output out = outputs[i];
+		outputs[i] = (struct output){0};
+		cnn_writer_discard(out.stream);
+		cnn_outfile_discard(out.file);
 	}
 	exit(1);
 }
@@ -349,19 +349,33 @@ void tool_input_close(tool_input *in)
 
 /* ------------------------------------------------------------- outputs */
 
+/* A free place in outputs[] for path, which may be written. */
+static struct output *new_output(const char *path)
+{
+	for (int i = 0; i < MAX_OUTPUTS; i++)
+		if (!outputs[i].stream && !outputs[i].file) {
+			tool_check_output(path);
+			return &outputs[i];
+		}
+	die("more than %d outputs", MAX_OUTPUTS);
+}
+
+/* Its place is freed: the output is closed by its owner. */
+static void forget_output(const void *stream_or_file)
+{
+	for (int i = 0; i < MAX_OUTPUTS; i++)
+		if ((const void *)outputs[i].stream == stream_or_file ||
+		    (const void *)outputs[i].file == stream_or_file)
+			outputs[i] = (struct output){0};
+}
+
 cnn_writer *tool_output(const char *path, int level)
 {
-	cnn_writer *wr;
-	int i = 0;
+	struct output *out = new_output(path);
 
-	while (i < MAX_OUTPUTS && outputs[i])
-		i++;
-	if (i == MAX_OUTPUTS)
-		die("more than %d output streams", MAX_OUTPUTS);
-	tool_check_output(path);
-	if (!(wr = cnn_writer_open(path, level)))
+	if (!(out->stream = cnn_writer_open(path, level)))
 		die_lib();
-	return outputs[i] = wr;
+	return out->stream;
 }
 
 void tool_write(cnn_writer *wr, const cnn_record *rec)
@@ -372,32 +386,23 @@ void tool_write(cnn_writer *wr, const cnn_record *rec)
 
 void tool_output_close(cnn_writer *wr)
 {
-	for (int i = 0; i < MAX_OUTPUTS; i++)
-		if (outputs[i] == wr)
-			outputs[i] = NULL;
+	forget_output(wr);
 	if (cnn_writer_close(wr))
 		die_lib();
 }
 
 FILE *tool_outfile(const char *path, cnn_outfile **o)
 {
-	int i = 0;
+	struct output *out = new_output(path);
 
-	while (i < MAX_OUTPUTS && outfiles[i])
-		i++;
-	if (i == MAX_OUTPUTS)
-		die("more than %d output files", MAX_OUTPUTS);
-	tool_check_output(path);
-	if (!(*o = outfiles[i] = cnn_outfile_open(path, 0)))
+	if (!(*o = out->file = cnn_outfile_open(path, 0)))
 		die_lib();
 	return cnn_outfile_stream(*o);
 }
 
 void tool_outfile_commit(cnn_outfile *o)
 {
-	for (int i = 0; i < MAX_OUTPUTS; i++)
-		if (outfiles[i] == o)
-			outfiles[i] = NULL;
+	forget_output(o);
 	if (cnn_outfile_commit(o))
 		die_lib();
 }

@@ -196,7 +196,7 @@ static int sync_dir(const char *path)
 int cnn_outfile_commit(cnn_outfile *o)
 {
 	const char *name = o->path ? o->path : "<stdout>";
-	int err = 0;
+	int err = 0, renamed = 0;
 
 	if (fflush(o->f) || ferror(o->f))
 		err = errno ? errno : EIO;
@@ -211,13 +211,14 @@ int cnn_outfile_commit(cnn_outfile *o)
 		if (rename(o->temp, o->path))
 			err = errno;
 		else {
+			renamed = 1;
 			forget(o->slot);
 			o->slot = -1;
 			free(o->temp);
 			o->temp = NULL;
 		}
 	}
-	if (!err && (o->flags & CNN_OUTFILE_SYNC) && o->path && sync_dir(o->path))
+	if (!err && renamed && (o->flags & CNN_OUTFILE_SYNC) && sync_dir(o->path))
 		err = errno;
 	if (err) {
 		cnn_error("%s: write error: %s", name, strerror(err));
