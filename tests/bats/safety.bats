@@ -172,26 +172,37 @@ files_in() {
 	done
 }
 
+# Fail the Nth allocation of a command, for N from 1 in steps of $2 up to
+# $3: every run must succeed or end in one line "PROGRAM: ...out of
+# memory..." with exit 1, and leave no output file.  Prints how many failed.
+sweep() {
+	local cmd=$1 step=$2 last=$3 prog=${1%% *} failed=0 n status
+	for n in $(seq 1 "$step" "$last"); do
+		rm -f "$TMP/out"
+		status=0
+		CNN_FAIL_ALLOC_AT=$n LD_PRELOAD="$CNN_BIN/tests/failmalloc.so" $cmd \
+			> /dev/null 2> "$TMP/err" || status=$?
+		[ "$status" -le 1 ] || { echo "$prog at $n: status $status: $(cat "$TMP/err")" >&2; return 1; }
+		[ "$status" -eq 0 ] && continue
+		failed=$((failed + 1))
+		[ "$(wc -l < "$TMP/err")" -eq 1 ] &&
+			grep -q "^$prog: .*out of memory" "$TMP/err" &&
+			! grep -q 'learning rate' "$TMP/err" &&
+			[ ! -e "$TMP/out" ] || { echo "$prog at $n: $(cat "$TMP/err")" >&2; return 1; }
+	done
+	echo "$failed"
+}
+
 @test "a failed allocation anywhere ends in one line and exit 1, never a crash" {
 	[ -z "${CNN_SANITIZE:-}" ] || skip "the sanitizers have an allocator of their own"
-	shim="$CNN_BIN/tests/failmalloc.so"
-	failed=0
-	for n in $(seq 1 37 3000); do
-		rm -f "$TMP/m.cnnm"
-		status=0
-		CNN_FAIL_ALLOC_AT=$n LD_PRELOAD="$shim" cnn-train -j 2 -m "$LENET" -e 1 \
-			-o "$TMP/m.cnnm" "$SMALL" > /dev/null 2> "$TMP/err" || status=$?
-		[ "$status" -le 1 ] || { echo "at $n: status $status: $(cat "$TMP/err")"; return 1; }
-		if [ "$status" -eq 1 ]; then
-			failed=$((failed + 1))
-			[ "$(wc -l < "$TMP/err")" -eq 1 ] || { echo "at $n: $(cat "$TMP/err")"; return 1; }
-			grep -q '^cnn-train: .*out of memory' "$TMP/err" || { echo "at $n: $(cat "$TMP/err")"; return 1; }
-			! grep -q 'learning rate' "$TMP/err" || { echo "at $n: $(cat "$TMP/err")"; return 1; }
-			[ ! -e "$TMP/m.cnnm" ]
-		fi
-	done
-	# The requests after training has its memory all succeed; the early ones fail.
+	cnn-train -m "$LENET" -e 1 -o "$TMP/m.cnnm" "$SMALL" > /dev/null
+	# Early requests fail; the later ones (in steady state) all succeed.
+	failed=$(sweep "cnn-train -j 2 -m $LENET -e 1 -o $TMP/out $SMALL" 37 3000)
 	[ "$failed" -ge 20 ]
-	run env CNN_FAIL_ALLOC_OVER=1000000 LD_PRELOAD="$shim" cnn-load "$DARKNET/dog.jpg"
+	failed=$(sweep "cnn-predict -j 2 -m $TMP/m.cnnm -o $TMP/out $SMALL" 53 1500)
+	[ "$failed" -ge 10 ]
+	failed=$(sweep "cnn-augment -j 2 --flip --crop 28,pad=2 --rotate 10 -o $TMP/out $SMALL" 53 1500)
+	[ "$failed" -ge 10 ]
+	run env CNN_FAIL_ALLOC_OVER=1000000 LD_PRELOAD="$CNN_BIN/tests/failmalloc.so" cnn-load "$DARKNET/dog.jpg"
 	assert_error cnn-load 'out of memory'
 }
