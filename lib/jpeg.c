@@ -106,6 +106,12 @@ static cnn_tensor *decode(struct jpeg_decompress_struct *cinfo, struct jpeg_fail
 		fail(f, "%ux%u pixels is too large (at most %llu)", cinfo->image_width,
 		     cinfo->image_height, (unsigned long long)CNN_IMAGE_MAX_PIXELS);
 	c = cinfo->jpeg_color_space == JCS_GRAYSCALE ? 1 : 3;
+	/* An image that could never be a tensor is refused before libjpeg
+	 * sizes its buffers from the header. */
+	if ((uint64_t)cinfo->image_width * cinfo->image_height * c > cnn_max_tensor_bytes())
+		fail(f, "%ux%u pixels of %d channels is over CNN_MAX_TENSOR_BYTES (%llu bytes)",
+		     cinfo->image_width, cinfo->image_height, c,
+		     (unsigned long long)cnn_max_tensor_bytes());
 	cinfo->out_color_space = c == 1 ? JCS_GRAYSCALE : JCS_RGB;
 	jpeg_start_decompress(cinfo);
 
