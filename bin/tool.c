@@ -69,9 +69,14 @@ void tool_init(const char *name)
 	tool_name = name;
 	atexit(at_exit);
 	/* Writing into a closed pipe (`| head -c 1`) ends us quietly, as it
-	 * should, also when SIGPIPE was inherited ignored. */
-	for (size_t i = 0; i < sizeof fatal_signals / sizeof *fatal_signals; i++)
-		signal(fatal_signals[i], on_signal);
+	 * should, also when SIGPIPE was inherited ignored; the others stay
+	 * ignored where they were (nohup, a background job's SIGINT). */
+	for (size_t i = 0; i < sizeof fatal_signals / sizeof *fatal_signals; i++) {
+		struct sigaction old;
+		sigaction(fatal_signals[i], NULL, &old);
+		if (old.sa_handler != SIG_IGN || fatal_signals[i] == SIGPIPE)
+			signal(fatal_signals[i], on_signal);
+	}
 	/* A file size limit (ulimit -f) then fails the write with EFBIG, which
 	 * is reported, instead of killing us with half a temporary file. */
 	signal(SIGXFSZ, SIG_IGN);

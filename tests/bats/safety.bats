@@ -122,6 +122,24 @@ files_in() {
 	[ "$(files_in "$TMP/d")" = "out.cnn " ]
 }
 
+@test "an ignored SIGHUP (nohup) stays ignored; otherwise it ends the run cleanly" {
+	mkdir "$TMP/d"
+	(trap '' HUP; exec cnn-head -n 100000 -o "$TMP/d/kept.cnn" <(cat "$SMALL"; sleep 1)) &
+	pid=$!
+	sleep 0.3
+	kill -HUP $pid
+	wait $pid
+	[ "$(cnn-info "$TMP/d/kept.cnn" | head -1)" = "300 records" ]
+	cnn-head -n 100000 -o "$TMP/d/gone.cnn" <(cat "$SMALL"; sleep 1) &
+	pid=$!
+	sleep 0.3
+	kill -HUP $pid
+	status=0
+	wait $pid || status=$?
+	[ "$status" -eq 129 ]
+	[ "$(files_in "$TMP/d")" = "kept.cnn " ]
+}
+
 @test "a full disk: one line, exit 1, the old file intact, no temporary file" {
 	[ "$(id -u)" -eq 0 ] || skip "needs root to mount a small tmpfs"
 	mkdir "$TMP/disk"
