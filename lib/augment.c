@@ -859,7 +859,9 @@ int cnn_augment_add(cnn_augment *a, const char *name, const char *args)
 	if ((k->range == RANGE_ONE && op.lo < 0) ||
 	    (strcmp(k->name, "elastic") == 0 && op.sigma <= 0) ||
 	    ((strcmp(k->name, "noise") == 0 || strcmp(k->name, "blur") == 0) && op.lo < 0) ||
-	    ((strcmp(k->name, "mixup") == 0) && op.lo <= 0))
+	    ((strcmp(k->name, "mixup") == 0) && op.lo <= 0) ||
+	    /* Half a turn either way is every hue (torchvision's bound). */
+	    (k->apply == aug_hue && !(op.lo >= -0.5 && op.hi <= 0.5)))
 		return cnn_error("%s: value out of range", k->name);
 	if (strcmp(k->name, "normalize") == 0 && (op.nmean > 0) != (op.nstd > 0))
 		return cnn_error("normalize: give both mean= and std=, or neither (then they come from the data)");

@@ -201,6 +201,9 @@ square_follows() {
 	[[ "${lines[0]}" == *"brightness after normalize: it works in pixel units"*"put normalize last" ]]
 	run cnn-augment --normalize --noise 0.1
 	[ "$status" -eq 2 ]
+	run cnn-augment --hue 0.6
+	[ "$status" -eq 2 ]
+	[[ "${lines[0]}" == *"hue: value out of range" ]]
 }
 
 @test "bad data: one line naming the record, exit 1" {

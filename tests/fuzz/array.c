@@ -1,8 +1,8 @@
 /*
- * array.c - fuzz the IDX and .npy readers (cnn_array_open): every item of
- * the input, read as it is and again gzipped, so that mutations of the
- * array also reach the inflating path, which mutated gzip data seldom
- * gets through (its CRC).
+ * array.c - fuzz the IDX and .npy readers (cnn_array_open, lib/arrayfile.c):
+ * every item of the input, read as it is and again gzipped, so that
+ * mutations of the array also reach the inflating path, which mutated gzip
+ * data seldom gets through (its CRC).
  */
 #include <stdlib.h>
 #include <zlib.h>

@@ -387,6 +387,15 @@ static void text_seeds(void)
 	put_text("text", "matrix-2ch", "# a 2-channel matrix\n1 2 3\n4 5 6\n\n7,8,9\n-1e-3 0x10 inf\n");
 }
 
+/* Augmentation chains, a line per operation as cnn-augment's options. */
+static void augment_seeds(void)
+{
+	put_text("augment", "geometry", "flip p=1\ncrop 8x10,pad=2\nrotate 15\n");
+	put_text("augment", "colour", "brightness 0.5:1.5\nhue 0.1\npca-color 0.1\nnoise 0.05\nnormalize\n");
+	put_text("augment", "mixed", "resized-crop 8,scale=0.2:1\nelastic 10,sigma=3\nerase p=1\nmixup 0.4,classes=3\n");
+	put_text("augment", "mosaic", "mosaic 12x16\ncutout 4,count=2\nblur 1\ngrayscale p=1\n");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -404,5 +413,6 @@ int main(int argc, char **argv)
 	box_seeds();
 	cfg_seeds();
 	text_seeds();
+	augment_seeds();
 	return 0;
 }
