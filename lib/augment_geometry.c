@@ -354,6 +354,9 @@ int aug_crop(aug_item *it, int64_t x0, int64_t y0, int64_t h, int64_t w,
 	/* The source column of each output column (-1: the fill), once, and
 	 * the run of them inside the image, xa..xb-1, copied whole. */
 	int64_t xa = x0 < 0 ? -x0 : 0, xb = iw - x0 < w ? iw - x0 : w;
+	/* A crop that lies wholly left or right of the image has no run. */
+	if (xa > w)
+		xa = w;
 	if (xb < xa)
 		xb = xa;
 	for (int64_t x = 0; x < w; x++)

@@ -75,6 +75,15 @@ square_follows() {
 	[ "$output" = "3 2 1 2 3 2 1" ]
 }
 
+@test "a crop padded past its own width lands wholly in the padding: all fill, no read outside" {
+	printf '1 2 3 4\n5 6 7 8\n' | cnn-load --text - > "$TMP/small.cnn"
+	for seed in 1 2 3 4 5 6 7 8 9 10; do
+		run bash -c "cnn-augment -S $seed --flip=p=1 --crop 2x3,pad=30 '$TMP/small.cnn' | cnn-info"
+		[ "$status" -eq 0 ] || { echo "seed $seed: $output"; return 1; }
+		[[ "${lines[1]}" == *"1x2x3 "* ]]
+	done
+}
+
 @test "colour: brightness, exposure, colour shift, normalize on known values" {
 	run bash -c "printf '100 200\n' | cnn-load --text - | cnn-augment --brightness 0.5:0.5 | cnn-save -o -"
 	[ "$output" = "50 100" ]
