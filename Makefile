@@ -34,10 +34,13 @@ else
 B := build
 endif
 
-# Every lib/*.c is part of libcnn.  Every lib/simd/NAME.c is compiled once
-# per instruction set below, with CNN_ISA_<isa> defined, and the library
-# picks the best one the processor has at run time.
-LIB_SRC := $(wildcard lib/*.c)
+# Every lib/LAYER/*.c is part of libcnn (lib/README: the layers and their
+# rule).  Every lib/simd/NAME.c is compiled once per instruction set below,
+# with CNN_ISA_<isa> defined, and the library picks the best one the
+# processor has at run time.
+LIB_LAYERS := core ops io nn vision
+LIB_SRC := $(foreach d,$(LIB_LAYERS),$(wildcard lib/$(d)/*.c))
+LIB_H := lib/cnn.h $(wildcard lib/*/*.h)
 SIMD_SRC := $(wildcard lib/simd/*.c)
 ISAS := avx512 avx2 generic
 ISAFLAGS_avx512 := -mavx512f -mavx512dq -mavx512bw -mavx512vl -mavx2 -mfma -DCNN_ISA_avx512
@@ -53,11 +56,12 @@ TESTLIB_OBJ := $(patsubst tests/unit/%.c,$(B)/tests/%.o,$(filter-out tests/unit/
 
 all: $(B)/libcnn.a $(B)/libcnn.so $(PROGS:%=$(B)/%) $(B)/libcnn.pc
 
-$(B)/lib/%.o: lib/%.c lib/*.h lib/simd/*.h | $(B)/lib
+$(B)/lib/%.o: lib/%.c $(LIB_H)
+	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(XCFLAGS) $(CFLAGS) -c -o $@ $<
 
 define simd_rule
-$(B)/lib/simd/%-$(1).o: lib/simd/%.c lib/*.h lib/simd/*.h | $(B)/lib/simd
+$(B)/lib/simd/%-$(1).o: lib/simd/%.c $(LIB_H) | $(B)/lib/simd
 	$$(CC) $$(CPPFLAGS) $$(XCFLAGS) $$(CFLAGS) $$(ISAFLAGS_$(1)) -c -o $$@ $$<
 endef
 $(foreach isa,$(ISAS),$(eval $(call simd_rule,$(isa))))
@@ -65,7 +69,8 @@ $(foreach isa,$(ISAS),$(eval $(call simd_rule,$(isa))))
 # Augmentation gives the same numbers on every machine for a seed: no
 # multiply-adds fused on the instruction sets that have them and not on the
 # others.
-EXACT_OBJ := $(patsubst %,$(B)/lib/%.o,augment augment_colour augment_geometry image imagestats) \
+EXACT_OBJ := $(patsubst %,$(B)/lib/%.o,vision/augment vision/augment_colour \
+	vision/augment_geometry io/image vision/imagestats) \
 	$(foreach isa,$(ISAS),$(B)/lib/simd/pixels-$(isa).o)
 $(EXACT_OBJ): XCFLAGS += -ffp-contract=off
 
@@ -82,7 +87,7 @@ $(B)/bin/%.o: bin/%.c bin/*.h lib/cnn.h | $(B)/bin
 $(B)/cnn-%: $(B)/bin/cnn-%.o $(TOOL_OBJ) $(B)/libcnn.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(B)/tests/%.o: tests/unit/%.c tests/unit/*.h lib/*.h lib/simd/*.h | $(B)/tests
+$(B)/tests/%.o: tests/unit/%.c tests/unit/*.h $(LIB_H) | $(B)/tests
 	$(CC) $(CPPFLAGS) -Itests/unit $(XCFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(B)/tests/test_%: $(B)/tests/test_%.o $(TESTLIB_OBJ) $(B)/libcnn.a
@@ -98,7 +103,7 @@ $(FAULTS): tests/faults/failmalloc.c | $(B)/tests
 $(B)/libcnn.pc: libcnn.pc.in lib/cnn.h | $(B)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' libcnn.pc.in > $@
 
-$(B) $(B)/lib $(B)/lib/simd $(B)/bin $(B)/tests:
+$(B) $(B)/lib/simd $(B)/bin $(B)/tests:
 	mkdir -p $@
 
 deps:
@@ -148,7 +153,7 @@ FUZZ_REPLAY := $(FUZZ_NAMES:%=$(B)/tests/test_fuzz_%)
 FUZZ_PROGS := $(FUZZ_NAMES:%=$(B)/fuzz-%)
 UNIT += $(FUZZ_REPLAY)
 
-$(B)/tests/fuzz/%.o: tests/fuzz/%.c tests/fuzz/*.h lib/*.h | $(B)/tests/fuzz
+$(B)/tests/fuzz/%.o: tests/fuzz/%.c tests/fuzz/*.h $(LIB_H) | $(B)/tests/fuzz
 	$(CC) $(CPPFLAGS) -Itests/unit $(XCFLAGS) $(CFLAGS) -c -o $@ $<
 
 $(FUZZ_REPLAY): $(B)/tests/test_fuzz_%: $(B)/tests/fuzz/%.o $(B)/tests/fuzz/replay.o \

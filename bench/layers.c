@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "net.h"
+#include "nn/net.h"
 
 static double now(void)
 {

@@ -1,5 +1,5 @@
 /*
- * array.c - fuzz the IDX and .npy readers (cnn_array_open, lib/arrayfile.c):
+ * array.c - fuzz the IDX and .npy readers (cnn_array_open, lib/io/arrayfile.c):
  * every item of the input, read as it is and again gzipped, so that
  * mutations of the array also reach the inflating path, which mutated gzip
  * data seldom gets through (its CRC).

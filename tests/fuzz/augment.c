@@ -1,5 +1,5 @@
 /*
- * augment.c - fuzz the augmentation chains of cnn-augment (lib/augment.c):
+ * augment.c - fuzz the augmentation chains of cnn-augment (lib/vision/augment.c):
  * each input line is an operation and its arguments ("crop 24,pad=2"),
  * parsed as the options are; a chain that parses is applied to a small
  * image with a box, so that odd values reach the operations too.

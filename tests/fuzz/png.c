@@ -5,7 +5,7 @@
  */
 #include "cnn.h"
 #include "fuzz.h"
-#include "image.h"
+#include "io/image.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -1,8 +1,8 @@
 /*
  * text.c - fuzz what people type as numbers: the kernels written out for
  * cnn-conv -k SPEC (names and literal kernels, for 1, 2 and 3 spatial
- * dimensions, lib/filters.c) and cnn-load --text's matrices
- * (lib/textmatrix.c).
+ * dimensions, lib/ops/filters.c) and cnn-load --text's matrices
+ * (lib/io/textmatrix.c).
  */
 #include <stdio.h>
 #include <stdlib.h>

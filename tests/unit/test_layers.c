@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net.h"
+#include "nn/net.h"
 #include "tap.h"
 
 #define NET "[net]\nbatch=3\nchannels=2\nheight=6\nwidth=6\n"

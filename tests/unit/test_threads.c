@@ -1,5 +1,5 @@
 /*
- * test_threads.c - libcnn's crew of threads (lib/threads.c): a parallel for
+ * test_threads.c - libcnn's crew of threads (lib/core/threads.c): a parallel for
  * takes every index once, the caller takes over the pieces of a thread
  * held up, a call from inside a call runs serially, two of the program's
  * threads may call at once, and workers with no work sleep.
@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "tap.h"
-#include "threads.h"
+#include "core/threads.h"
 
 struct cover {
 	atomic_int *seen;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net.h"
+#include "nn/net.h"
 #include "simd/simd.h"
 #include "tap.h"
 

@@ -1,0 +1,160 @@
+/*
+ * batchnorm.c - batch normalisation over the batch and the spatial
+ * positions of each channel, used by [batchnorm] and by layers with
+ * batch_normalize=1.
+ *
+ * Training normalises with the batch's own mean and (biased) variance and
+ * moves the running statistics 10% towards them, with the unbiased
+ * variance, as PyTorch does; inference uses the running statistics.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/batchnorm.h"
+#include "core/threads.h"
+
+#define EPS 1e-5f
+#define MOMENTUM 0.1f
+
+int cnn_bn_add_params(cnn_layer *l, cnn_bn *bn, int channels)
+{
+	int64_t dim[1] = {channels};
+
+	memset(bn, 0, sizeof *bn);
+	bn->c = channels;
+	if (!(bn->scale = cnn_layer_add_param(l, "scale", 1, 0, 1, dim)) ||
+	    !(bn->mean = cnn_layer_add_param(l, "mean", 0, 0, 1, dim)) ||
+	    !(bn->variance = cnn_layer_add_param(l, "variance", 0, 0, 1, dim)))
+		return CNN_ERR;
+	for (int i = 0; i < channels; i++) {
+		bn->scale->value[i] = 1;
+		bn->variance->value[i] = 1;
+	}
+	return CNN_OK;
+}
+
+int cnn_bn_alloc(cnn_bn *bn, long values)
+{
+	bn->xhat = malloc(sizeof *bn->xhat * (values ? values : 1));
+	bn->batch_mean = malloc(sizeof(float) * bn->c);
+	bn->batch_invstd = malloc(sizeof(float) * bn->c);
+	if (!bn->xhat || !bn->batch_mean || !bn->batch_invstd)
+		return cnn_error("out of memory for batch normalisation");
+	return CNN_OK;
+}
+
+void cnn_bn_free(cnn_bn *bn)
+{
+	free(bn->xhat);
+	free(bn->batch_mean);
+	free(bn->batch_invstd);
+}
+
+/* The arguments of forward and backward, for the threads. */
+struct bn_job {
+	cnn_bn *bn;
+	const float *shift;	/* the forward's bias values */
+	float *shift_grad;	/* the backward's bias gradients */
+	float *y;
+	int n, train;
+	long spatial;
+};
+
+/* Channels [c0, c1) of the forward; each channel's sums in one thread. */
+static void forward_channels(void *ctx, long c0, long c1, int t)
+{
+	const struct bn_job *job = ctx;
+	cnn_bn *bn = job->bn;
+	const float *shift = job->shift;
+	float *y = job->y;
+	int n = job->n, train = job->train;
+	long spatial = job->spatial;
+
+	(void)t;
+	for (int c = (int)c0; c < c1; c++) {
+		float mean, invstd, g = bn->scale->value[c], b = shift[c];
+		if (train) {
+			double s = 0, ss = 0, m = (double)n * spatial;
+			for (int i = 0; i < n; i++) {
+				const float *p = y + ((long)i * bn->c + c) * spatial;
+				for (long j = 0; j < spatial; j++)
+					s += p[j];
+			}
+			mean = (float)(s / m);
+			for (int i = 0; i < n; i++) {
+				const float *p = y + ((long)i * bn->c + c) * spatial;
+				for (long j = 0; j < spatial; j++)
+					ss += (double)(p[j] - mean) * (p[j] - mean);
+			}
+			invstd = 1 / sqrtf((float)(ss / m) + EPS);
+			bn->batch_mean[c] = mean;
+			bn->batch_invstd[c] = invstd;
+			bn->mean->value[c] += MOMENTUM * (mean - bn->mean->value[c]);
+			bn->variance->value[c] += MOMENTUM *
+				((float)(m > 1 ? ss / (m - 1) : 0) - bn->variance->value[c]);
+		} else {
+			mean = bn->mean->value[c];
+			invstd = 1 / sqrtf(bn->variance->value[c] + EPS);
+		}
+		for (int i = 0; i < n; i++) {
+			long at = ((long)i * bn->c + c) * spatial;
+			float *p = y + at, *xh = bn->xhat + at;
+			for (long j = 0; j < spatial; j++) {
+				float x = (p[j] - mean) * invstd;
+				if (train)
+					xh[j] = x;
+				p[j] = g * x + b;
+			}
+		}
+	}
+}
+
+void cnn_bn_forward(cnn_bn *bn, const cnn_param *bias, float *y, int n, long spatial,
+		    int train)
+{
+	struct bn_job job = { bn, bias->value, NULL, y, n, train, spatial };
+
+	cnn_parallel_for(cnn_threads(), bn->c, forward_channels, &job);
+}
+
+/* Channels [c0, c1) of the backward; y holds the deltas. */
+static void backward_channels(void *ctx, long c0, long c1, int t)
+{
+	const struct bn_job *job = ctx;
+	cnn_bn *bn = job->bn;
+	float *shift_grad = job->shift_grad;
+	float *delta = job->y;
+	int n = job->n;
+	long spatial = job->spatial;
+	float m = (float)n * spatial;
+
+	(void)t;
+	for (int c = (int)c0; c < c1; c++) {
+		double sd = 0, sdx = 0;
+		float g = bn->scale->value[c], k = g * bn->batch_invstd[c] / m;
+		for (int i = 0; i < n; i++) {
+			long at = ((long)i * bn->c + c) * spatial;
+			for (long j = 0; j < spatial; j++) {
+				sd += delta[at + j];
+				sdx += (double)delta[at + j] * bn->xhat[at + j];
+			}
+		}
+		shift_grad[c] += (float)sd;
+		bn->scale->grad[c] += (float)sdx;
+		/* dx = g/std/m * (m dy - sum dy - xhat sum(dy xhat)) */
+		for (int i = 0; i < n; i++) {
+			long at = ((long)i * bn->c + c) * spatial;
+			for (long j = 0; j < spatial; j++)
+				delta[at + j] = k * (m * delta[at + j] - (float)sd -
+						     bn->xhat[at + j] * (float)sdx);
+		}
+	}
+}
+
+void cnn_bn_backward(cnn_bn *bn, cnn_param *bias, float *delta, int n, long spatial)
+{
+	struct bn_job job = { bn, NULL, bias->grad, delta, n, 0, spatial };
+
+	cnn_parallel_for(cnn_threads(), bn->c, backward_channels, &job);
+}

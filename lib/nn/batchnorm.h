@@ -1,0 +1,26 @@
+/*
+ * batchnorm.h - batch normalisation shared by the layers that offer it.
+ */
+#ifndef BATCHNORM_H
+#define BATCHNORM_H
+
+#include "nn/net.h"
+
+typedef struct cnn_bn {
+	int c;
+	cnn_param *scale, *mean, *variance;   /* the shift is the layer's bias */
+	float *xhat;                          /* batch x outputs, normalised */
+	float *batch_mean, *batch_invstd;     /* of the last training batch */
+} cnn_bn;
+
+int cnn_bn_add_params(cnn_layer *l, cnn_bn *bn, int channels);
+int cnn_bn_alloc(cnn_bn *bn, long values);
+void cnn_bn_free(cnn_bn *bn);
+/* y (n x c x spatial) = scale * normalised(y) + bias, in place. */
+void cnn_bn_forward(cnn_bn *bn, const cnn_param *bias, float *y, int n, long spatial,
+		    int train);
+/* delta: dL/dy in, dL/d(the input of the normalisation) out; accumulates
+ * the scale's and the bias's gradients. */
+void cnn_bn_backward(cnn_bn *bn, cnn_param *bias, float *delta, int n, long spatial);
+
+#endif

@@ -1,0 +1,62 @@
+/*
+ * layer_batchnorm.c - [batchnorm]: batch normalisation on its own.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/batchnorm.h"
+
+struct bn_layer {
+	cnn_bn bn;
+	cnn_param *bias;
+};
+
+static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
+{
+	struct bn_layer *st = calloc(1, sizeof *st);
+	int64_t dim[1] = {l->c}, xhat[2] = {net->batch, l->inputs};
+
+	(void)s;
+	if (!(l->state = st))
+		return cnn_error("out of memory");
+	if (cnn_net_claim(net, 1, 2, xhat, "batch statistics"))
+		return CNN_ERR;
+	if (!(st->bias = cnn_layer_add_param(l, "bias", 1, 0, 1, dim)))
+		return CNN_ERR;
+	return cnn_bn_add_params(l, &st->bn, l->c) ||
+	       cnn_bn_alloc(&st->bn, (long)net->batch * l->inputs);
+}
+
+static int forward(cnn_layer *l, cnn_net *net)
+{
+	struct bn_layer *st = l->state;
+
+	memcpy(l->output, l->input, sizeof(float) * net->n * l->outputs);
+	cnn_bn_forward(&st->bn, st->bias, l->output, net->n, (long)l->h * l->w, net->train);
+	return CNN_OK;
+}
+
+static int backward(cnn_layer *l, cnn_net *net)
+{
+	struct bn_layer *st = l->state;
+
+	cnn_bn_backward(&st->bn, st->bias, l->delta, net->n, (long)l->h * l->w);
+	if (l->input_delta)
+		for (long i = 0; i < (long)net->n * l->outputs; i++)
+			l->input_delta[i] += l->delta[i];
+	return CNN_OK;
+}
+
+static void free_state(cnn_layer *l)
+{
+	struct bn_layer *st = l->state;
+
+	if (st)
+		cnn_bn_free(&st->bn);
+	free(st);
+}
+
+const cnn_layer_type cnn_layer_batchnorm = {
+	.name = "batchnorm", .build = build, .forward = forward, .backward = backward,
+	.free = free_state,
+};

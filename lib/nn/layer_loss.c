@@ -1,0 +1,219 @@
+/*
+ * layer_loss.c - the layers that end a network and score it against the
+ * truth: [softmax] (cross-entropy), [cost] (squared or absolute error) and
+ * [logistic] (binary cross-entropy).  Each loss is the mean over the batch.
+ *
+ * For softmax and logistic the gradient with respect to the layer's input
+ * is simply (p - t) / n, so their loss writes that into delta and the
+ * backward pass hands it on as it is.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/net.h"
+
+struct loss_state {
+	int groups;            /* softmax: independent groups of outputs */
+	float temperature;
+	int cost;              /* cost: which */
+	float scale;
+	int fused;             /* delta already holds dLoss/dinput */
+};
+
+enum { COST_SSE, COST_L1, COST_SMOOTH };
+static const char *const cost_names[] = {"sse", "L1", "smooth", NULL};
+
+static int build_softmax(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
+{
+	struct loss_state *st = calloc(1, sizeof *st);
+
+	(void)net;
+	if (!(l->state = st))
+		return cnn_error("out of memory");
+	if (cnn_cfg_int(s, "groups", 1, 1, 1 << 20, &st->groups) ||
+	    cnn_cfg_float(s, "temperature", 1, 1e-6f, 1e6f, &st->temperature))
+		return CNN_ERR;
+	if (l->inputs % st->groups)
+		return cnn_cfg_error(s, "%ld inputs do not split into %d groups", l->inputs,
+				     st->groups);
+	return CNN_OK;
+}
+
+static int forward_softmax(cnn_layer *l, cnn_net *net)
+{
+	struct loss_state *st = l->state;
+	long size = l->inputs / st->groups, rows = (long)net->n * st->groups;
+
+	st->fused = 0;
+	for (long r = 0; r < rows; r++) {
+		const float *x = l->input + r * size;
+		float *y = l->output + r * size, max = x[0], sum = 0;
+		for (long i = 1; i < size; i++)
+			max = x[i] > max ? x[i] : max;
+		for (long i = 0; i < size; i++)
+			sum += y[i] = expf((x[i] - max) / st->temperature);
+		for (long i = 0; i < size; i++)
+			y[i] /= sum;
+	}
+	return CNN_OK;
+}
+
+static int loss_softmax(cnn_layer *l, cnn_net *net, double *loss)
+{
+	struct loss_state *st = l->state;
+	long n = (long)net->n * l->outputs;
+	double sum = 0;
+
+	for (long i = 0; i < n; i++) {
+		float t = net->truth[i], p = l->output[i];
+		if (t > 0)
+			/* Clamped against log(0), but a NaN must come through. */
+			sum -= t * log(p > 1e-30f || isnan(p) ? p : 1e-30f);
+		l->delta[i] = (p - t) / (st->temperature * net->n);
+	}
+	st->fused = 1;
+	*loss = sum / net->n;
+	return CNN_OK;
+}
+
+static int backward_softmax(cnn_layer *l, cnn_net *net)
+{
+	struct loss_state *st = l->state;
+	long size = l->inputs / st->groups, rows = (long)net->n * st->groups;
+
+	if (!l->input_delta)
+		return CNN_OK;
+	if (st->fused) {
+		for (long i = 0; i < rows * size; i++)
+			l->input_delta[i] += l->delta[i];
+		return CNN_OK;
+	}
+	/* dx = p * (dy - sum(dy * p)) / temperature */
+	for (long r = 0; r < rows; r++) {
+		const float *p = l->output + r * size, *dy = l->delta + r * size;
+		float dot = 0;
+		for (long i = 0; i < size; i++)
+			dot += dy[i] * p[i];
+		for (long i = 0; i < size; i++)
+			l->input_delta[r * size + i] += p[i] * (dy[i] - dot) / st->temperature;
+	}
+	return CNN_OK;
+}
+
+static int build_cost(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
+{
+	struct loss_state *st = calloc(1, sizeof *st);
+
+	(void)net;
+	(void)l;
+	if (!(l->state = st))
+		return cnn_error("out of memory");
+	return cnn_cfg_choice(s, "type", cost_names, COST_SSE, &st->cost) ||
+	       cnn_cfg_float(s, "scale", 1, 0, 1e6f, &st->scale);
+}
+
+static int forward_copy(cnn_layer *l, cnn_net *net)
+{
+	memcpy(l->output, l->input, sizeof(float) * net->n * l->outputs);
+	return CNN_OK;
+}
+
+/* sse: sum of squares; L1: sum of absolute values; smooth: Huber with
+ * threshold 1 (SSD's smooth L1); each over the outputs, mean over the batch. */
+static int loss_cost(cnn_layer *l, cnn_net *net, double *loss)
+{
+	struct loss_state *st = l->state;
+	long n = (long)net->n * l->outputs;
+	double sum = 0;
+
+	for (long i = 0; i < n; i++) {
+		float d = l->output[i] - net->truth[i], a = fabsf(d), g;
+		if (st->cost == COST_SSE) {
+			sum += d * d;
+			g = 2 * d;
+		} else if (st->cost == COST_L1 || a >= 1) {
+			sum += st->cost == COST_L1 ? a : a - 0.5f;
+			g = d > 0 ? 1 : d < 0 ? -1 : 0;
+		} else {
+			sum += 0.5f * d * d;
+			g = d;
+		}
+		l->delta[i] = st->scale * g / net->n;
+	}
+	*loss = st->scale * sum / net->n;
+	return CNN_OK;
+}
+
+static int backward_copy(cnn_layer *l, cnn_net *net)
+{
+	if (l->input_delta)
+		for (long i = 0; i < (long)net->n * l->outputs; i++)
+			l->input_delta[i] += l->delta[i];
+	return CNN_OK;
+}
+
+static int build_logistic(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
+{
+	(void)net;
+	(void)s;
+	return (l->state = calloc(1, sizeof(struct loss_state))) ? CNN_OK
+								: cnn_error("out of memory");
+}
+
+static int forward_logistic(cnn_layer *l, cnn_net *net)
+{
+	struct loss_state *st = l->state;
+
+	st->fused = 0;
+	memcpy(l->output, l->input, sizeof(float) * net->n * l->outputs);
+	cnn_activate(ACT_LOGISTIC, l->output, NULL, (long)net->n * l->outputs);
+	return CNN_OK;
+}
+
+static int loss_logistic(cnn_layer *l, cnn_net *net, double *loss)
+{
+	struct loss_state *st = l->state;
+	long n = (long)net->n * l->outputs;
+	double sum = 0;
+
+	for (long i = 0; i < n; i++) {
+		float t = net->truth[i], p = l->output[i];
+		p = p < 1e-7f ? 1e-7f : p > 1 - 1e-7f ? 1 - 1e-7f : p;
+		sum -= t * log(p) + (1 - t) * log(1 - p);
+		l->delta[i] = (l->output[i] - t) / net->n;
+	}
+	st->fused = 1;
+	*loss = sum / net->n;
+	return CNN_OK;
+}
+
+static int backward_logistic(cnn_layer *l, cnn_net *net)
+{
+	struct loss_state *st = l->state;
+
+	if (!st->fused)
+		cnn_activate_grad(ACT_LOGISTIC, l->output, NULL, l->delta,
+				  (long)net->n * l->outputs);
+	return backward_copy(l, net);
+}
+
+static void free_state(cnn_layer *l)
+{
+	free(l->state);
+}
+
+const cnn_layer_type cnn_layer_softmax = {
+	.name = "softmax", .build = build_softmax, .forward = forward_softmax,
+	.backward = backward_softmax, .loss = loss_softmax, .free = free_state,
+};
+
+const cnn_layer_type cnn_layer_cost = {
+	.name = "cost", .build = build_cost, .forward = forward_copy,
+	.backward = backward_copy, .loss = loss_cost, .free = free_state,
+};
+
+const cnn_layer_type cnn_layer_logistic = {
+	.name = "logistic", .build = build_logistic, .forward = forward_logistic,
+	.backward = backward_logistic, .loss = loss_logistic, .free = free_state,
+};

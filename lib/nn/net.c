@@ -1,0 +1,557 @@
+/*
+ * net.c - a network built from a model description: its layers, their
+ * buffers, and the forward and backward passes over them.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn/net.h"
+
+/* Keys of darknet's [net] that drive its own image loader.  We accept them
+ * so that darknet's cfg files load; cnn-augment does that work here. */
+static const char *const loader_keys[] = {
+	"angle", "saturation", "exposure", "hue", "aspect", "min_crop", "max_crop",
+	"flip", "jitter", "random", "mosaic", "mixup", "blur", "letter_box",
+	"subdivisions", "time_steps", "max_chart_loss", "seen", NULL,
+};
+
+static const char *const policy_names[] = {
+	"constant", "step", "steps", "exp", "poly", "sigmoid", "cosine", NULL,
+};
+
+static const char *const optimizer_names[] = {"sgd", "adam", "rmsprop", NULL};
+
+static int parse_steps(cnn_cfg_section *s, cnn_train_params *hp)
+{
+	float scales[CNN_MAX_STEPS];
+	int nsteps, nscales;
+
+	/* darknet's cfgs start with steps=-1 (a scale from the first batch). */
+	if (cnn_cfg_ints(s, "steps", hp->steps, CNN_MAX_STEPS, INT64_MIN, INT64_MAX, &nsteps) ||
+	    cnn_cfg_list(s, "scales", scales, CNN_MAX_STEPS, &nscales))
+		return CNN_ERR;
+	if (hp->policy == CNN_LR_STEPS && (nsteps == 0 || nsteps != nscales))
+		return cnn_cfg_error(s, "policy=steps wants steps= and as many scales= (%d and %d)",
+				     nsteps, nscales);
+	hp->nsteps = nsteps;
+	memcpy(hp->scales, scales, nsteps * sizeof *scales);
+	return CNN_OK;
+}
+
+static int parse_net_section(cnn_net *net, cnn_cfg_section *s)
+{
+	cnn_train_params *hp = &net->hp;
+	int batch, policy, opt, adam, max_batches, burn_in, step, inputs;
+	float unused;
+
+	if (strcmp(cnn_cfg_name(s), "net") && strcmp(cnn_cfg_name(s), "network"))
+		return cnn_cfg_error(s, "the first section must be [net]");
+	if (cnn_cfg_int(s, "batch", 1, 1, 1 << 20, &batch) ||
+	    cnn_cfg_int(s, "channels", 0, 1, 1 << 16, &net->c) ||
+	    cnn_cfg_int(s, "height", 0, 1, 1 << 16, &net->h) ||
+	    cnn_cfg_int(s, "width", 0, 1, 1 << 16, &net->w) ||
+	    cnn_cfg_float(s, "learning_rate", 0.001f, 0, 1e6, &hp->learning_rate) ||
+	    cnn_cfg_float(s, "momentum", 0.9f, 0, 1, &hp->momentum) ||
+	    cnn_cfg_float(s, "decay", 0.0001f, 0, 1, &hp->decay) ||
+	    cnn_cfg_int(s, "adam", 0, 0, 1, &adam) ||
+	    cnn_cfg_choice(s, "optimizer", optimizer_names, adam ? CNN_ADAM : CNN_SGD, &opt) ||
+	    cnn_cfg_float(s, "B1", 0.9f, 0, 1, &hp->beta1) ||
+	    cnn_cfg_float(s, "B2", 0.999f, 0, 1, &hp->beta2) ||
+	    cnn_cfg_float(s, "eps", 1e-8f, 0, 1, &hp->eps) ||
+	    cnn_cfg_choice(s, "policy", policy_names, CNN_LR_CONSTANT, &policy) ||
+	    cnn_cfg_int(s, "max_batches", 0, 0, INT32_MAX, &max_batches) ||
+	    cnn_cfg_int(s, "burn_in", 0, 0, INT32_MAX, &burn_in) ||
+	    cnn_cfg_float(s, "power", 4, 0, 100, &hp->power) ||
+	    cnn_cfg_float(s, "gamma", 1, 0, 1e6, &hp->gamma) ||
+	    cnn_cfg_int(s, "step", 1, 1, INT32_MAX, &step) ||
+	    cnn_cfg_float(s, "scale", 1, 0, 1e6, &hp->scale) ||
+	    cnn_cfg_float(s, "lr_min", 0, 0, 1e6, &hp->lr_min))
+		return CNN_ERR;
+	/* darknet: inputs=N alone means N x 1 x 1. */
+	if (cnn_cfg_int(s, "inputs", 0, 1, 1 << 30, &inputs))
+		return CNN_ERR;
+	if (inputs && !net->c && !net->h && !net->w) {
+		net->c = inputs;
+		net->h = net->w = 1;
+	}
+	if (!net->c || !net->h || !net->w)
+		return cnn_cfg_error(s, "needs channels=, height= and width= (or inputs=)");
+	hp->batch = batch;
+	hp->optimizer = opt;
+	hp->policy = policy;
+	hp->max_batches = max_batches;
+	hp->burn_in = burn_in;
+	hp->step = step;
+	if ((policy == CNN_LR_POLY || policy == CNN_LR_COSINE) && max_batches == 0)
+		return cnn_cfg_error(s, "policy=%s needs max_batches=", policy_names[policy]);
+	if (parse_steps(s, hp))
+		return CNN_ERR;
+	for (int i = 0; loader_keys[i]; i++)
+		cnn_cfg_float(s, loader_keys[i], 0, -1e9, 1e9, &unused);
+	return cnn_cfg_check_used(s);
+}
+
+cnn_layer *cnn_net_layer_ref(cnn_net *net, int from, int i)
+{
+	int at = from < 0 ? i + from : from;
+
+	return at >= 0 && at < i ? &net->layer[at] : NULL;
+}
+
+int cnn_net_claim(cnn_net *net, int copies, int ndim, const int64_t *dim, const char *what)
+{
+	const cnn_cfg_section *s = cnn_cfg_section_at(net->cfg, net->nlayers);
+	uint64_t max = cnn_max_tensor_bytes(), bytes;
+	int64_t count;
+
+	if (cnn_shape_count(ndim, dim, sizeof(float), max, &count))
+		return cnn_cfg_error(s, "%s: %s (CNN_MAX_TENSOR_BYTES sets the limit)", what, cnn_errmsg());
+	bytes = (uint64_t)count * sizeof(float) * copies;
+	if (bytes > NET_LIMIT_TIMES * max - net->claimed)
+		return cnn_cfg_error(s, "%s takes the network's buffers over %llu bytes (%d times "
+				     "CNN_MAX_TENSOR_BYTES)", what,
+				     (unsigned long long)(NET_LIMIT_TIMES * max), NET_LIMIT_TIMES);
+	net->claimed += bytes;
+	return CNN_OK;
+}
+
+cnn_param *cnn_layer_add_param(cnn_layer *l, const char *name, int trained,
+			       int decay, int ndim, const int64_t *dim)
+{
+	cnn_param *p = &l->param[l->nparam];
+	long count = 1;
+
+	if (l->nparam == MAX_PARAMS) {
+		cnn_error("layer %d: too many parameters", l->index);
+		return NULL;
+	}
+	for (int i = 0; i < ndim; i++)
+		count *= dim[i];
+	memset(p, 0, sizeof *p);
+	p->name = name;
+	p->count = count;
+	p->decay = decay;
+	p->ndim = ndim;
+	memcpy(p->dim, dim, ndim * sizeof *dim);
+	p->value = calloc(count, sizeof *p->value);
+	if (trained)
+		p->grad = calloc(count, sizeof *p->grad);
+	if (!p->value || (trained && !p->grad)) {
+		free(p->value);
+		free(p->grad);
+		cnn_error("out of memory for the parameters of layer %d", l->index);
+		return NULL;
+	}
+	l->nparam++;
+	return p;
+}
+
+int cnn_layer_alloc_output(cnn_layer *l, cnn_net *net)
+{
+	size_t n = (size_t)net->batch * l->outputs;
+	int64_t dim[2] = {net->batch, l->outputs};
+
+	if (cnn_net_claim(net, cnn_activation_needs_pre(l->activation) ? 3 : 2, 2, dim,
+			  "outputs"))
+		return CNN_ERR;
+	l->output = calloc(n ? n : 1, sizeof *l->output);
+	l->delta = calloc(n ? n : 1, sizeof *l->delta);
+	if (cnn_activation_needs_pre(l->activation))
+		l->pre = calloc(n ? n : 1, sizeof *l->pre);
+	if (!l->output || !l->delta || (cnn_activation_needs_pre(l->activation) && !l->pre))
+		return cnn_error("out of memory for the outputs of layer %d (%zu floats)",
+				 l->index, n);
+	return CNN_OK;
+}
+
+static int build_layer(cnn_net *net, int i, cnn_cfg_section *s)
+{
+	cnn_layer *l = &net->layer[i], *prev = i > 0 ? &net->layer[i - 1] : NULL;
+	const char *name = cnn_cfg_name(s);
+
+	l->type = cnn_layer_type_find(name);
+	l->index = i;
+	l->line = cnn_cfg_line(s);
+	if (!l->type)
+		return cnn_error("%s:%d: unsupported section [%s]", cnn_cfg_path(net->cfg),
+				 l->line, name);
+	l->c = prev ? prev->out_c : net->c;
+	l->h = prev ? prev->out_h : net->h;
+	l->w = prev ? prev->out_w : net->w;
+	l->inputs = (long)l->c * l->h * l->w;
+	l->input = prev ? prev->output : net->input;
+	l->input_delta = prev ? prev->delta : NULL;
+	l->rf = prev ? prev->rf : 1;
+	l->jump = prev ? prev->jump : 1;
+	/* Elementwise layers keep the shape unless build says otherwise. */
+	l->out_c = l->c;
+	l->out_h = l->h;
+	l->out_w = l->w;
+	if (l->type->build(l, net, s) || cnn_cfg_check_used(s))
+		return CNN_ERR;
+	if (l->out_c < 1 || l->out_h < 1 || l->out_w < 1)
+		return cnn_cfg_error(s, "output %dx%dx%d is empty (input %dx%dx%d)", l->out_c,
+				     l->out_h, l->out_w, l->c, l->h, l->w);
+	int64_t out[4] = {net->batch, l->out_c, l->out_h, l->out_w};
+	if (cnn_net_claim(net, 0, 4, out, "outputs"))
+		return CNN_ERR;
+	l->outputs = (long)l->out_c * l->out_h * l->out_w;
+	return cnn_layer_alloc_output(l, net);
+}
+
+static cnn_net *build(cnn_cfg *cfg, int batch, uint64_t seed, int init)
+{
+	cnn_net *net = calloc(1, sizeof *net);
+	int n = cnn_cfg_count(cfg);
+
+	if (!net) {
+		cnn_cfg_free(cfg);
+		cnn_error("out of memory");
+		return NULL;
+	}
+	net->cfg = cfg;
+	net->mix_layer = -2;
+	cnn_rng_seed(&net->rng, seed);
+	if (parse_net_section(net, cnn_cfg_section_at(cfg, 0)))
+		goto fail;
+	if (n < 2) {
+		cnn_error("%s: no layers after [net]", cnn_cfg_path(cfg));
+		goto fail;
+	}
+	net->batch = batch > 0 ? batch : net->hp.batch;
+	if (cnn_net_claim(net, 1, 4, (int64_t[]){net->batch, net->c, net->h, net->w}, "input"))
+		goto fail;
+	net->input = calloc((size_t)net->batch * net->c * net->h * net->w, sizeof *net->input);
+	net->layer = calloc(n - 1, sizeof *net->layer);
+	if (!net->input || !net->layer) {
+		cnn_error("out of memory");
+		goto fail;
+	}
+	for (int i = 0; i < n - 1; i++) {
+		net->nlayers = i + 1;
+		if (build_layer(net, i, cnn_cfg_section_at(cfg, i + 1)))
+			goto fail;
+	}
+	if (cnn_net_claim(net, 1, 2, (int64_t[]){net->batch, net->layer[net->nlayers - 1].outputs},
+			  "targets"))
+		goto fail;
+	net->truth = calloc((size_t)net->batch * net->layer[net->nlayers - 1].outputs,
+			    sizeof *net->truth);
+	if (!net->truth) {
+		cnn_error("out of memory");
+		goto fail;
+	}
+	for (int i = 0; init && i < net->nlayers; i++)
+		if (net->layer[i].type->init)
+			net->layer[i].type->init(&net->layer[i], &net->rng);
+	return net;
+fail:
+	cnn_net_free(net);
+	return NULL;
+}
+
+cnn_net *cnn_net_new(cnn_cfg *cfg, int batch, uint64_t seed)
+{
+	return build(cfg, batch, seed, 1);
+}
+
+cnn_net *cnn_net_build(cnn_cfg *cfg, int batch)
+{
+	return build(cfg, batch, 0, 0);
+}
+
+void cnn_net_free(cnn_net *net)
+{
+	if (!net)
+		return;
+	for (int i = 0; i < net->nlayers; i++) {
+		cnn_layer *l = &net->layer[i];
+		if (l->type && l->type->free)
+			l->type->free(l);
+		for (int p = 0; p < l->nparam; p++) {
+			free(l->param[p].value);
+			free(l->param[p].grad);
+			free(l->param[p].m);
+			free(l->param[p].v);
+		}
+		free(l->output);
+		free(l->delta);
+		free(l->pre);
+	}
+	free(net->layer);
+	free(net->input);
+	free(net->truth);
+	free(net->mix_perm);
+	free(net->mix_out);
+	free(net->mix_delta);
+	cnn_cfg_free(net->cfg);
+	free(net);
+}
+
+cnn_train_params *cnn_net_params(cnn_net *net)
+{
+	return &net->hp;
+}
+
+const cnn_cfg *cnn_net_cfg(const cnn_net *net)
+{
+	return net->cfg;
+}
+
+void cnn_net_input_shape(const cnn_net *net, int *c, int *h, int *w)
+{
+	*c = net->c;
+	*h = net->h;
+	*w = net->w;
+}
+
+long cnn_net_outputs(const cnn_net *net)
+{
+	return net->layer[net->nlayers - 1].outputs;
+}
+
+int cnn_net_batch(const cnn_net *net)
+{
+	return net->batch;
+}
+
+int64_t cnn_net_step(const cnn_net *net)
+{
+	return net->step;
+}
+
+/* The values examples n see after mixing: lambda v_i + (1 - lambda) v_perm[i]. */
+static void mix(const cnn_net *net, const float *v, float *out, long size)
+{
+	float a = net->mix_lambda, b = 1 - a;
+
+	for (int i = 0; i < net->n; i++)
+		for (long j = 0; j < size; j++)
+			out[i * size + j] = a * v[i * size + j] + b * v[net->mix_perm[i] * size + j];
+}
+
+/* The reverse: the gradient of the values before mixing, added to grad. */
+static void unmix(const cnn_net *net, const float *d, float *grad, long size)
+{
+	float a = net->mix_lambda, b = 1 - a;
+
+	for (int i = 0; i < net->n; i++)
+		for (long j = 0; j < size; j++) {
+			grad[i * size + j] += a * d[i * size + j];
+			grad[net->mix_perm[i] * size + j] += b * d[i * size + j];
+		}
+}
+
+int cnn_net_set_mixup(cnn_net *net, int layer, float lambda, const int *perm)
+{
+	long most = (long)net->c * net->h * net->w;
+
+	if (layer < -1) {
+		net->mix_layer = -2;
+		return CNN_OK;
+	}
+	if (layer >= net->nlayers - 1)
+		return cnn_error("mixup after layer %d of %d", layer, net->nlayers);
+	for (int i = 0; i < net->nlayers; i++)
+		most = net->layer[i].outputs > most ? net->layer[i].outputs : most;
+	if (!net->mix_perm) {
+		net->mix_perm = malloc(sizeof *net->mix_perm * net->batch);
+		net->mix_out = malloc(sizeof *net->mix_out * net->batch * most);
+		net->mix_delta = malloc(sizeof *net->mix_delta * net->batch * most);
+		if (!net->mix_perm || !net->mix_out || !net->mix_delta)
+			return cnn_error("out of memory for mixup");
+	}
+	memcpy(net->mix_perm, perm, sizeof *perm * net->batch);
+	net->mix_layer = layer;
+	net->mix_lambda = lambda;
+	return CNN_OK;
+}
+
+/* Point the layer after the mixing point at the mixed copy, or back. */
+static void mix_redirect(cnn_net *net, int on)
+{
+	cnn_layer *next = &net->layer[net->mix_layer + 1];
+	cnn_layer *prev = net->mix_layer >= 0 ? &net->layer[net->mix_layer] : NULL;
+
+	next->input = on ? net->mix_out : prev ? prev->output : net->input;
+	next->input_delta = !prev ? NULL : on ? net->mix_delta : prev->delta;
+}
+
+static int run_forward(cnn_net *net, const float *x, int n, int train)
+{
+	int mixing = train && net->mix_layer >= -1;
+
+	if (n < 1 || n > net->batch)
+		return cnn_error("a batch of %d examples (this network takes 1 to %d)", n,
+				 net->batch);
+	memcpy(net->input, x, sizeof *x * (size_t)n * net->c * net->h * net->w);
+	net->n = n;
+	net->train = train;
+	if (mixing)
+		mix_redirect(net, 1);
+	if (mixing && net->mix_layer == -1)
+		mix(net, net->input, net->mix_out, (long)net->c * net->h * net->w);
+	for (int i = 0; i < net->nlayers; i++) {
+		cnn_layer *l = &net->layer[i];
+		if (l->type->forward(l, net))
+			return cnn_error_context("layer %d [%s]", i, l->type->name);
+		if (mixing && i == net->mix_layer)
+			mix(net, l->output, net->mix_out, l->outputs);
+	}
+	if (mixing)
+		mix_redirect(net, 0);
+	return CNN_OK;
+}
+
+const float *cnn_net_forward(cnn_net *net, const float *x, int n, int train)
+{
+	return run_forward(net, x, n, train) ? NULL : net->layer[net->nlayers - 1].output;
+}
+
+const float *cnn_net_output(const cnn_net *net)
+{
+	return net->layer[net->nlayers - 1].output;
+}
+
+static int require_loss(const cnn_layer *last)
+{
+	if (!last->type->loss)
+		return cnn_error("the last layer [%s] is not a loss (softmax, cost or logistic)",
+				 last->type->name);
+	return CNN_OK;
+}
+
+int cnn_net_loss(cnn_net *net, const float *x, const float *truth, int n, double *loss)
+{
+	cnn_layer *last = &net->layer[net->nlayers - 1];
+
+	if (require_loss(last))
+		return CNN_ERR;
+	if (run_forward(net, x, n, 0))
+		return CNN_ERR;
+	memcpy(net->truth, truth, sizeof *truth * (size_t)n * last->outputs);
+	return last->type->loss(last, net, loss);
+}
+
+/* The loss alone can hide a NaN (a clamped log), so the gradients are
+ * looked at too, parameter by parameter. */
+int cnn_net_check_finite(const cnn_net *net, double loss)
+{
+	if (!isfinite(loss))
+		return cnn_error("step %lld: the loss is %s", (long long)net->step + 1,
+				 isnan(loss) ? "nan" : loss > 0 ? "inf" : "-inf");
+	for (int i = 0; i < net->nlayers; i++) {
+		const cnn_layer *l = &net->layer[i];
+		for (int p = 0; p < l->nparam; p++) {
+			const cnn_param *par = &l->param[p];
+			if (par->grad && cnn_floats_nonfinite(par->grad, par->count) >= 0)
+				return cnn_error("step %lld: the gradient of layer %d [%s] %s is not "
+						 "finite", (long long)net->step + 1, i,
+						 l->type->name, par->name);
+		}
+	}
+	return CNN_OK;
+}
+
+int cnn_net_gradients(cnn_net *net, const float *x, const float *truth, int n,
+		      double *loss)
+{
+	cnn_layer *last = &net->layer[net->nlayers - 1];
+
+	if (require_loss(last))
+		return CNN_ERR;
+	int mixing = net->mix_layer >= -1;
+
+	if (run_forward(net, x, n, 1))
+		return CNN_ERR;
+	/* run_forward put the pointers back; backward needs the mixed ones. */
+	if (mixing)
+		mix_redirect(net, 1);
+	if (mixing && net->mix_layer >= 0)
+		memset(net->mix_delta, 0, sizeof(float) * n * net->layer[net->mix_layer].outputs);
+	for (int i = 0; i < net->nlayers; i++) {
+		cnn_layer *l = &net->layer[i];
+		memset(l->delta, 0, sizeof *l->delta * (size_t)n * l->outputs);
+		for (int p = 0; p < l->nparam; p++)
+			if (l->param[p].grad)
+				memset(l->param[p].grad, 0, sizeof(float) * l->param[p].count);
+	}
+	memcpy(net->truth, truth, sizeof *truth * (size_t)n * last->outputs);
+	if (last->type->loss(last, net, loss))
+		return CNN_ERR;
+	for (int i = net->nlayers - 1; i >= 0; i--) {
+		cnn_layer *l = &net->layer[i];
+		if (mixing && i == net->mix_layer && i >= 0)
+			unmix(net, net->mix_delta, l->delta, l->outputs);
+		if (l->type->backward(l, net))
+			return cnn_error_context("layer %d [%s] backward", i, l->type->name);
+	}
+	if (mixing)
+		mix_redirect(net, 0);
+	return CNN_OK;
+}
+
+int cnn_net_copy_params(cnn_net *dst, const cnn_net *src, int layers)
+{
+	int n = layers >= 0 ? layers : dst->nlayers;
+
+	if (n > dst->nlayers)
+		return cnn_error("%d layers asked for; this model has %d", n, dst->nlayers);
+	for (int i = 0; i < n; i++) {
+		cnn_layer *d = &dst->layer[i];
+		const cnn_layer *s = i < src->nlayers ? &src->layer[i] : NULL;
+		int same = s && s->type == d->type && s->nparam == d->nparam;
+		for (int p = 0; same && p < d->nparam; p++)
+			same = d->param[p].ndim == s->param[p].ndim &&
+			       !memcmp(d->param[p].dim, s->param[p].dim,
+				       sizeof(int64_t) * d->param[p].ndim);
+		if (!same) {
+			if (layers >= 0)
+				return cnn_error("layer %d [%s] does not match the source's layer "
+						 "(%s)", i, d->type->name, s ? s->type->name : "none");
+			return i;
+		}
+		for (int p = 0; p < d->nparam; p++)
+			memcpy(d->param[p].value, s->param[p].value,
+			       sizeof(float) * d->param[p].count);
+	}
+	return n;
+}
+
+void cnn_net_freeze(cnn_net *net, int layers)
+{
+	for (int i = 0; i < net->nlayers; i++)
+		net->layer[i].frozen = i < layers;
+}
+
+int cnn_net_layers(const cnn_net *net)
+{
+	return net->nlayers;
+}
+
+void cnn_net_layer_info(const cnn_net *net, int i, cnn_layer_info *info)
+{
+	const cnn_layer *l = &net->layer[i];
+
+	*info = (cnn_layer_info){l->type->name, l->c, l->h, l->w, l->out_c, l->out_h,
+				 l->out_w, 0, l->flops, l->rf, l->line};
+	for (int p = 0; p < l->nparam; p++)
+		if (l->param[p].grad)
+			info->params += l->param[p].count;
+}
+
+int cnn_net_visit_params(cnn_net *net, cnn_param_visit visit, void *ctx)
+{
+	for (int i = 0; i < net->nlayers; i++) {
+		cnn_layer *l = &net->layer[i];
+		for (int p = 0; p < l->nparam; p++) {
+			char name[64];
+			snprintf(name, sizeof name, "%d.%s", i, l->param[p].name);
+			if (visit(ctx, name, l->param[p].value, l->param[p].ndim, l->param[p].dim,
+				  l->param[p].grad != NULL))
+				return CNN_ERR;
+		}
+	}
+	return CNN_OK;
+}

@@ -1,0 +1,113 @@
+/*
+ * net.h - the insides of the network engine, shared by net.c, the layer
+ * files (layer_*.c) and the optimizer; not part of the public interface.
+ *
+ * A network is a list of layers in cfg order.  Each layer reads the output
+ * of the one before it (or, for route and shortcut, of others), keeps its
+ * own output and delta (dLoss/doutput) for a whole batch, and on the way
+ * back adds dLoss/dinput into the delta of whatever produced its input.
+ * Adding, not writing, is what lets one output feed several layers.
+ */
+#ifndef NET_H
+#define NET_H
+
+#include "cnn.h"
+
+#include "ops/activation.h"
+
+#define MAX_PARAMS 6
+
+typedef struct cnn_param {
+	const char *name;        /* "weight", "bias", "scale", "mean", "variance" */
+	float *value;
+	float *grad;             /* NULL for state that is not trained */
+	float *m, *v;            /* optimizer moments, allocated on first use */
+	long count;
+	int decay;               /* takes weight decay: weights yes, biases no */
+	int ndim;
+	int64_t dim[4];
+} cnn_param;
+
+typedef struct cnn_layer cnn_layer;
+typedef struct cnn_layer_type cnn_layer_type;
+
+struct cnn_layer {
+	const cnn_layer_type *type;
+	int index;
+	int line;                /* of its section in the cfg */
+	int c, h, w;             /* one example's input */
+	int out_c, out_h, out_w; /* one example's output */
+	long inputs, outputs;
+	const float *input;      /* batch x inputs: another layer's output */
+	float *input_delta;      /* where dLoss/dinput goes, or NULL */
+	float *output, *delta;   /* batch x outputs */
+	float *pre;              /* pre-activation, when the gradient needs it */
+	int activation;
+	int nparam;
+	cnn_param param[MAX_PARAMS];
+	int frozen;              /* parameters not updated (transfer learning) */
+	double flops;            /* multiply-adds per example */
+	int rf, jump;            /* receptive field and input pixels per output step */
+	void *state;             /* the layer type's own */
+};
+
+struct cnn_layer_type {
+	const char *name;        /* the cfg section that makes it */
+	/* Read the section, set the output shape, add parameters. */
+	int (*build)(cnn_layer *l, cnn_net *net, cnn_cfg_section *s);
+	int (*forward)(cnn_layer *l, cnn_net *net);
+	int (*backward)(cnn_layer *l, cnn_net *net);
+	/* Fill parameters for training from scratch. */
+	void (*init)(cnn_layer *l, cnn_rng *rng);
+	/* Loss layers: the loss of the batch against net->truth and the delta
+	 * that starts the backward pass. */
+	int (*loss)(cnn_layer *l, cnn_net *net, double *loss);
+	void (*free)(cnn_layer *l);
+};
+
+/* The one table of layer types (layers.c); adding a layer is one file and
+ * one line there. */
+const cnn_layer_type *cnn_layer_type_find(const char *section);
+
+struct cnn_net {
+	cnn_cfg *cfg;
+	int batch;               /* examples the buffers hold */
+	int n;                   /* examples in the current batch */
+	int train;               /* forward for training: dropout, batch statistics */
+	int nlayers;
+	cnn_layer *layer;
+	int c, h, w;             /* one example's input */
+	float *input;            /* batch x c*h*w */
+	float *truth;            /* batch x the last layer's outputs */
+	cnn_rng rng;
+	cnn_train_params hp;
+	int64_t step;            /* batches trained */
+	int64_t seen;            /* examples trained */
+	uint64_t claimed;        /* bytes of the buffers, see cnn_net_claim() */
+	/* Mixup of the next training pass: after layer mix_layer (-1: the
+	 * input), the next layer reads mix_out = lambda out + (1 - lambda)
+	 * out[perm]; off when mix_layer < -1. */
+	int mix_layer;
+	float mix_lambda;
+	int *mix_perm;
+	float *mix_out, *mix_delta;
+};
+
+/* Helpers for layer files. */
+int cnn_layer_alloc_output(cnn_layer *l, cnn_net *net);
+cnn_param *cnn_layer_add_param(cnn_layer *l, const char *name, int trained,
+			       int decay, int ndim, const int64_t *dim);
+/* Before allocating `copies` float buffers of that shape for the section
+ * being built (the layer net->nlayers, or [net] before the first): each may
+ * take at most cnn_max_tensor_bytes(), and all of the network's together
+ * NET_LIMIT_TIMES times that, so that a cfg of a few lines cannot ask for
+ * more than the machine has.  A cfg error naming the section otherwise.
+ * Layers claim their large parameters (value and gradient) before
+ * cnn_layer_add_param(), and their workspaces. */
+#define NET_LIMIT_TIMES 16
+int cnn_net_claim(cnn_net *net, int copies, int ndim, const int64_t *dim, const char *what);
+/* The layer's input as seen from layer index i, by cfg's relative or
+ * absolute numbering ("-1" is the previous layer). */
+cnn_layer *cnn_net_layer_ref(cnn_net *net, int from, int i);
+
+#endif
