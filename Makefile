@@ -110,6 +110,7 @@ deps:
 	@scripts/deps build
 
 check: deps
+	@scripts/deps check
 	$(MAKE) all $(UNIT) $(FAULTS)
 	@scripts/run-tests $(B)
 
