@@ -39,7 +39,7 @@ int main(int argc, char **argv)
 	int batch, c, h, w, runs = 0;
 	double seconds, flops = 0, loss, start, t[4096];
 	long k;
-	float *x, *truth;
+	cnn_batch *b;
 	cnn_rng rng;
 
 	if (argc < 2) {
@@ -55,13 +55,23 @@ int main(int argc, char **argv)
 	batch = cnn_net_batch(net);
 	cnn_net_input_shape(net, &c, &h, &w);
 	k = cnn_net_outputs(net);
-	x = malloc(sizeof *x * batch * c * h * w);
-	truth = calloc((size_t)batch * k, sizeof *truth);
+	/* Random images and classes. */
 	cnn_rng_seed(&rng, 5);
-	for (long i = 0; i < (long)batch * c * h * w; i++)
-		x[i] = (float)cnn_rng_uniform(&rng);
-	for (int i = 0; i < batch; i++)
-		truth[i * k + cnn_rng_below(&rng, k)] = 1;
+	if (!(b = cnn_batch_new(net, NULL)))
+		goto fail;
+	for (int i = 0; i < batch; i++) {
+		cnn_record *r = cnn_record_new();
+		cnn_tensor *img = cnn_tensor_new3("image", CNN_F32, c, h, w);
+		if (!r || !img)
+			goto fail;
+		for (long j = 0; j < (long)c * h * w; j++)
+			((float *)img->data)[j] = (float)cnn_rng_uniform(&rng);
+		cnn_record_put(r, img);
+		if (cnn_record_put_i64(r, "label", (int64_t)cnn_rng_below(&rng, k)) ||
+		    cnn_batch_add(b, r))
+			goto fail;
+		cnn_record_free(r);
+	}
 	for (int i = 0; i < net->nlayers; i++)
 		flops += 2 * net->layer[i].flops;
 	/* forward + input gradient + weight gradient: three times the forward */
@@ -69,11 +79,11 @@ int main(int argc, char **argv)
 
 	/* Whole steps: the median. */
 	for (int i = 0; i < 3; i++)
-		if (cnn_net_gradients(net, x, truth, batch, &loss) || cnn_net_update(net, batch))
+		if (cnn_net_gradients(net, b, &loss) || cnn_net_update(net, batch))
 			goto fail;
 	for (start = now(); runs < 4096 && (runs < 5 || now() - start < seconds); runs++) {
 		double t0 = now();
-		if (cnn_net_gradients(net, x, truth, batch, &loss) || cnn_net_update(net, batch))
+		if (cnn_net_gradients(net, b, &loss) || cnn_net_update(net, batch))
 			goto fail;
 		t[runs] = now() - t0;
 	}
@@ -89,11 +99,11 @@ int main(int argc, char **argv)
 		double *fw = malloc(n * sizeof *fw), *bw = malloc(n * sizeof *bw), up = 1e9, zero = 1e9;
 		for (int i = 0; i < n; i++)
 			fw[i] = bw[i] = 1e9;
-		cnn_layer *last = &net->layer[n - 1];
 
 		for (int it = 0; it < iters; it++) {
 			double t0;
-			memcpy(net->input, x, sizeof *x * (size_t)batch * c * h * w);
+			memcpy(net->input, cnn_batch_input(b), sizeof(float) * (size_t)batch * c * h * w);
+			net->in_hand = b;
 			net->n = batch;
 			net->train = 1;
 			for (int i = 0; i < n; i++) {
@@ -111,9 +121,10 @@ int main(int argc, char **argv)
 						memset(l->param[p].grad, 0,
 						       sizeof(float) * l->param[p].count);
 			}
-			memcpy(net->truth, truth, sizeof *truth * (size_t)batch * k);
-			if (last->type->loss(last, net, &loss))
-				goto fail;
+			for (int i = 0; i < n; i++)
+				if (net->layer[i].type->loss && !net->layer[i].read &&
+				    net->layer[i].type->loss(&net->layer[i], net, &loss))
+					goto fail;
 			zero = fmin(zero, now() - t0);
 			for (int i = n - 1; i >= 0; i--) {
 				t0 = now();
@@ -142,9 +153,8 @@ int main(int argc, char **argv)
 		free(fw);
 		free(bw);
 	}
+	cnn_batch_free(b);
 	cnn_net_free(net);
-	free(x);
-	free(truth);
 	return 0;
 fail:
 	fprintf(stderr, "bench-layers: %s\n", cnn_errmsg());

@@ -1,6 +1,6 @@
 /*
  * cnn-predict - run trained models over a stream and add their predictions
- * to each record, or print them.
+ * to each record, or print them; or add one layer's outputs, the features.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -15,6 +15,12 @@ static const char help[] =
 	"the most probable class), or print them.\n\n"
 	"  -m, --model MODEL  a model file (cnn-train); repeat for an ensemble, whose\n"
 	"                     probabilities are averaged\n"
+	"  -f, --features LAYER  add \"features\" instead, the outputs of LAYER (its\n"
+	"                     name, or its number as cnn-summary shows it, or -1 for\n"
+	"                     the last): C x H x W, or C when H and W are 1; the model\n"
+	"                     runs only up to LAYER\n"
+	"  -i, --input NAME   the records' input tensor (default \"image\"; e.g.\n"
+	"                     \"features\" for a head trained on them)\n"
 	"  -r, --resize       resize and convert images to the model's input\n"
 	"                     (otherwise a different size is an error)\n"
 	"  -c, --crops N      average over N crops: 1 (the image), 5 (the centre and\n"
@@ -30,15 +36,21 @@ static const char help[] =
 	TOOL_OUTPUT_HELP TOOL_COMMON_HELP;
 
 static struct {
-	const char *models[16];
+	const char *models[16], *features, *input;
 	int nmodels, resize, crops, text, top, batch;
 	double crop_scale;
 	cnn_names *names;
-} opt = {.crops = 1, .top = 1, .batch = 64, .crop_scale = 256.0 / 224};
+} opt = {.crops = 1, .top = 1, .batch = 64, .crop_scale = 256.0 / 224, .input = "image"};
 
 static cnn_net *nets[16];
 static int in_c, in_h, in_w;
 static long classes;
+
+/* --features: the layer, and the shape of one record's features. */
+static int feature_layer;
+static int feature_ndim;
+static int64_t feature_dim[3];
+static long feature_size;
 
 static void load_models(void)
 {
@@ -60,6 +72,22 @@ static void load_models(void)
 	}
 }
 
+/* The layer --features names, and the shape of its output: a vector when
+ * H and W are 1, as PyTorch's linear layers give it. */
+static void find_features(void)
+{
+	cnn_layer_info li;
+
+	if ((feature_layer = cnn_net_layer_find(nets[0], opt.features)) < 0)
+		die("--features %s: %s", opt.features, cnn_errmsg());
+	cnn_net_layer_info(nets[0], feature_layer, &li);
+	feature_size = (long)li.out_c * li.out_h * li.out_w;
+	feature_ndim = li.out_h == 1 && li.out_w == 1 ? 1 : 3;
+	feature_dim[0] = li.out_c;
+	feature_dim[1] = li.out_h;
+	feature_dim[2] = li.out_w;
+}
+
 /* The image as the model wants it: channels and size converted when
  * --resize allows, else exactly the model's input or an error.  An image
  * of another rank holding the model's number of values (a flat vector, say)
@@ -71,11 +99,11 @@ static cnn_tensor *fit(const tool_input *in, cnn_tensor *img, int64_t h, int64_t
 	cnn_tensor *t = img;
 
 	if (img->dtype == CNN_TEXT)
-		die_record(in, "tensor \"image\" is text");
+		die_record(in, "tensor \"%s\" is text", img->name);
 	if (img->ndim != 3) {
 		if (cnn_tensor_count(img) != (int64_t)in_c * in_h * in_w)
-			die_record(in, "tensor \"image\" is %s, neither C x H x W nor the "
-				   "model's %lld values (%dx%dx%d)",
+			die_record(in, "tensor \"%s\" is %s, neither C x H x W nor the "
+				   "model's %lld values (%dx%dx%d)", img->name,
 				   cnn_tensor_describe(img, desc, sizeof desc),
 				   (long long)in_c * in_h * in_w, in_c, in_h, in_w);
 		*view = *img;
@@ -86,8 +114,9 @@ static cnn_tensor *fit(const tool_input *in, cnn_tensor *img, int64_t h, int64_t
 	if (img->dim[0] == in_c && img->dim[1] == h && img->dim[2] == w)
 		return img;
 	if (!opt.resize)
-		die_record(in, "tensor \"image\" is %s, the model takes %dx%dx%d (--resize "
-			   "converts)", cnn_tensor_describe(img, desc, sizeof desc), in_c, in_h, in_w);
+		die_record(in, "tensor \"%s\" is %s, the model takes %dx%dx%d (--resize "
+			   "converts)", img->name, cnn_tensor_describe(img, desc, sizeof desc), in_c,
+			   in_h, in_w);
 	if (t->dim[0] != in_c && !(t = cnn_image_channels(img, in_c)))
 		die_record(in, "%s", cnn_errmsg());
 	if (t->dim[1] != h || t->dim[2] != w) {
@@ -136,6 +165,33 @@ static void predict_batch(float *x, float *probs)
 				probs[(i / opt.crops) * classes + j] +=
 					out[i * classes + j] / (opt.nmodels * opt.crops);
 	}
+}
+
+static void emit_features(cnn_writer *wr, cnn_record *rec, const float *f, int64_t index)
+{
+	int64_t bad = cnn_floats_nonfinite(f, feature_size);
+	cnn_tensor *t;
+
+	if (bad >= 0)
+		die("record %lld: feature %lld of layer %d is %s", (long long)index,
+		    (long long)bad, feature_layer, isnan(f[bad]) ? "nan" : "infinite");
+	if (!(t = cnn_tensor_new("features", CNN_F32, feature_ndim, feature_dim)))
+		die_lib();
+	memcpy(t->data, f, sizeof *f * feature_size);
+	if (cnn_record_put(rec, t))
+		die_lib();
+	tool_write(wr, rec);
+}
+
+/* The held records, through the model up to the features' layer. */
+static void features_batch(cnn_writer *wr, const float *x, int64_t *index)
+{
+	const float *out = cnn_net_forward_to(nets[0], x, nheld, feature_layer);
+
+	if (!out)
+		die_lib();
+	for (int i = 0; i < nheld; i++)
+		emit_features(wr, held[i], out + i * feature_size, ++*index);
 }
 
 static void emit(cnn_writer *wr, cnn_record *rec, const float *p, int64_t index)
@@ -191,6 +247,8 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"model", required_argument, 0, 'm'},
+		{"features", required_argument, 0, 'f'},
+		{"input", required_argument, 0, 'i'},
 		{"resize", no_argument, 0, 'r'},
 		{"crops", required_argument, 0, 'c'},
 		{"crop-scale", required_argument, 0, 256},
@@ -209,13 +267,15 @@ int main(int argc, char **argv)
 	float *x, *probs;
 
 	tool_init("cnn-predict");
-	while ((c = getopt_long(argc, argv, "m:rc:tk:n:b:j:o:z:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "m:f:i:rc:tk:n:b:j:o:z:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			if (opt.nmodels == 16)
 				usage_error("at most 16 models");
 			opt.models[opt.nmodels++] = optarg;
 			break;
+		case 'f': opt.features = optarg; break;
+		case 'i': opt.input = optarg; break;
 		case 'r': opt.resize = 1; break;
 		case 'c':
 			opt.crops = (int)tool_long("--crops", optarg, 1, 10);
@@ -242,7 +302,11 @@ int main(int argc, char **argv)
 		usage_error("no --model");
 	if (opt.crops > 1 && !opt.resize)
 		usage_error("--crops enlarges the image: it needs --resize");
+	if (opt.features && (opt.nmodels > 1 || opt.crops > 1 || opt.text))
+		usage_error("--features takes one model, no --crops and no --text");
 	load_models();
+	if (opt.features)
+		find_features();
 	tool_input_init(&in, argc - optind, argv + optind);
 	if (!opt.text)
 		wr = tool_output(output, level);
@@ -254,13 +318,13 @@ int main(int argc, char **argv)
 	for (;;) {
 		int more = (rec = cnn_record_new()) && tool_read(&in, rec, 0);
 		if (more) {
-			cnn_tensor *img = cnn_record_get(rec, "image"), *fitted, view;
+			cnn_tensor *img = cnn_record_get(rec, opt.input), *fitted, view;
 			int64_t h = opt.crops > 1 ? (int64_t)(in_h * opt.crop_scale + 0.5) : in_h;
 			int64_t w = opt.crops > 1 ? (int64_t)(in_w * opt.crop_scale + 0.5) : in_w;
 			char desc[300];
 			int64_t bad;
 			if (!img)
-				die_record(&in, "no tensor \"image\"");
+				die_record(&in, "no tensor \"%s\"", opt.input);
 			if ((bad = cnn_tensor_nonfinite(img)) >= 0)
 				die_record(&in, "%s", cnn_nonfinite_describe(img, bad, desc, sizeof desc));
 			fitted = fit(&in, img, h, w, &view);
@@ -273,9 +337,13 @@ int main(int argc, char **argv)
 			cnn_record_free(rec);
 		}
 		if (nheld == opt.batch || (!more && nheld)) {
-			predict_batch(x, probs);
+			if (opt.features)
+				features_batch(wr, x, &index);
+			else
+				predict_batch(x, probs);
 			for (int i = 0; i < nheld; i++) {
-				emit(wr, held[i], probs + i * classes, ++index);
+				if (!opt.features)
+					emit(wr, held[i], probs + i * classes, ++index);
 				cnn_record_free(held[i]);
 			}
 			nheld = 0;

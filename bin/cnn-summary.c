@@ -1,7 +1,7 @@
 /*
- * cnn-summary - what a network is made of: per layer its output shape,
- * parameters, multiply-adds and receptive field, then the totals; from a
- * cfg file or a model file.
+ * cnn-summary - what a network is made of: per layer its type, name,
+ * output shape, parameters, multiply-adds and receptive field, then the
+ * totals; from a cfg file or a model file.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -11,10 +11,10 @@
 
 static const char help[] =
 	"Usage: cnn-summary [OPTION]... FILE...\n"
-	"Summarise the network of each cfg or model FILE: per layer its type, output\n"
-	"shape C x H x W, trained parameters, multiply-adds per example and receptive\n"
-	"field; then a line of totals.  A FILE that does not build is reported and\n"
-	"skipped; the exit status is then 1.\n\n"
+	"Summarise the network of each cfg or model FILE: per layer its type, name\n"
+	"(when some layer has one), output shape C x H x W, trained parameters,\n"
+	"multiply-adds per example and receptive field; then a line of totals.  A\n"
+	"FILE that does not build is reported and skipped; the exit status is then 1.\n\n"
 	"  -i, --input [Cx]HxW   summarise at this input size: set the [net] section's\n"
 	"                        height=, width= (and channels=) before building\n"
 	"  -q, --totals          only the totals line of each FILE\n"
@@ -182,13 +182,39 @@ static char *commas(double v, char *buf)
 	return buf;
 }
 
-static void print_layer(int i, const cnn_layer_info *li)
+/* The width of the name column: 0 when no layer has a name, which leaves
+ * the column out. */
+static int name_width(const cnn_net *net)
+{
+	int width = 0;
+
+	for (int i = 0; i < cnn_net_layers(net); i++) {
+		cnn_layer_info li;
+		cnn_net_layer_info(net, i, &li);
+		if (li.name && (int)strlen(li.name) > width)
+			width = (int)strlen(li.name);
+	}
+	return width && width < 4 ? 4 : width;
+}
+
+static void print_header(int names)
+{
+	printf("%5s  %-15s ", "layer", "type");
+	if (names)
+		printf("%-*s ", names, "name");
+	printf("%14s %13s %17s %6s\n", "output CxHxW", "parameters", "multiply-adds", "rf");
+}
+
+static void print_layer(int i, const cnn_layer_info *li, int names)
 {
 	char shape[48], params[32], macs[32];
 
 	snprintf(shape, sizeof shape, "%dx%dx%d", li->out_c, li->out_h, li->out_w);
-	printf("%5d  %-15s %14s %13s %17s %6d\n", i, li->type, shape,
-	       commas((double)li->params, params), commas(li->flops, macs), li->rf);
+	printf("%5d  %-15s ", i, li->type);
+	if (names)
+		printf("%-*s ", names, li->name ? li->name : "");
+	printf("%14s %13s %17s %6d\n", shape, commas((double)li->params, params),
+	       commas(li->flops, macs), li->rf);
 }
 
 static int summarise(const char *path, const struct options *o)
@@ -198,7 +224,7 @@ static int summarise(const char *path, const struct options *o)
 	cnn_net *net = cfg ? cnn_net_build(cfg, 1) : NULL;
 	double params = 0, macs = 0;
 	char buf[32];
-	int c, h, w;
+	int c, h, w, names;
 
 	if (!net) {
 		/* After the summaries before it, also when both go to one pipe. */
@@ -206,14 +232,17 @@ static int summarise(const char *path, const struct options *o)
 		fprintf(stderr, "%s: %s\n", tool_name, cnn_errmsg());
 		return 1;
 	}
-	if (!o->totals)
-		printf("%s%5s  %-15s %14s %13s %17s %6s\n", tables++ ? "\n" : "", "layer",
-		       "type", "output CxHxW", "parameters", "multiply-adds", "rf");
+	names = name_width(net);
+	if (!o->totals) {
+		if (tables++)
+			putchar('\n');
+		print_header(names);
+	}
 	for (int i = 0; i < cnn_net_layers(net); i++) {
 		cnn_layer_info li;
 		cnn_net_layer_info(net, i, &li);
 		if (!o->totals)
-			print_layer(i, &li);
+			print_layer(i, &li, names);
 		params += li.params;
 		macs += li.flops;
 	}

@@ -808,16 +808,42 @@ int cnn_net_batch(const cnn_net *net);
  * n x outputs, valid until the next call; NULL on failure.  train selects
  * training behaviour (dropout, batch statistics). */
 const float *cnn_net_forward(cnn_net *net, const float *x, int n, int train);
-/* The mean loss of n examples in inference mode (no dropout, running
- * statistics), without gradients; the outputs stay in cnn_net_output(). */
-int cnn_net_loss(cnn_net *net, const float *x, const float *truth, int n, double *loss);
+/* The loss of a batch (cnn_batch below) in inference mode (no dropout,
+ * running statistics), without gradients: the sum of every loss layer's
+ * mean over the examples.  The outputs stay in cnn_net_output(). */
+typedef struct cnn_batch cnn_batch;
+int cnn_net_loss(cnn_net *net, const cnn_batch *b, double *loss);
 /* The last layer's outputs of the latest forward pass. */
 const float *cnn_net_output(const cnn_net *net);
-/* Forward and backward against truth (n x outputs: one-hot or soft labels
- * for a softmax, targets for a cost layer): the gradients of the mean loss
- * are left in the parameters' gradients (zeroed first), *loss the mean. */
-int cnn_net_gradients(cnn_net *net, const float *x, const float *truth, int n,
-		      double *loss);
+
+/* Layers by name or number: a layer section's name= (cnn-cfg(5)), or an
+ * index from 0 as cnn-summary(1) shows it, or a negative number counting
+ * back from the end (-1 the last layer).  The index, or CNN_ERR. */
+int cnn_net_layer_find(const cnn_net *net, const char *name_or_index);
+/* Forward n <= batch examples through layers 0..layer only, in inference
+ * mode: that layer's outputs, n x its outputs, valid until the next pass;
+ * NULL on failure. */
+const float *cnn_net_forward_to(cnn_net *net, const float *x, int n, int layer);
+/* The outputs of a layer that the latest forward pass ran (NULL otherwise),
+ * and the shape of one example's, C x H x W, in *c, *h, *w (unless NULL). */
+const float *cnn_net_layer_output(const cnn_net *net, int layer, int *c, int *h, int *w);
+
+/* dLoss/dinput with every weight frozen, for feature visualisation, style
+ * transfer and adversarial examples.  The loss is the caller's, on the
+ * outputs of ntaps distinct layers, the taps: loss() gets outputs[k], the n
+ * x outputs of layer taps[k], writes dLoss/d(those outputs) into grads[k]
+ * (as large, zeroed) and returns the loss.  Only the layers up to the
+ * deepest tap run, forward in inference mode (running batch statistics, no
+ * dropout) and then backward; no parameter gradient is computed, nor
+ * written.  dx receives n x c*h*w; *value (unless NULL) the loss. */
+typedef double (*cnn_tap_loss)(void *ctx, int ntaps, const int *taps,
+			       const float *const *outputs, float *const *grads, int n);
+int cnn_net_input_gradient(cnn_net *net, const float *x, int n, int ntaps, const int *taps,
+			   cnn_tap_loss loss, void *ctx, float *dx, double *value);
+/* Forward and backward of a batch against its truth: the gradients of the
+ * loss (as cnn_net_loss) are left in the parameters' gradients (zeroed
+ * first), *loss the loss. */
+int cnn_net_gradients(cnn_net *net, const cnn_batch *b, double *loss);
 /* CNN_OK when that loss and every gradient are finite; otherwise CNN_ERR,
  * "step N: the loss is nan" or "step N: the gradient of layer L [TYPE]
  * NAME is not finite".  A trainer asks before cnn_net_update, so that a
@@ -858,13 +884,13 @@ cnn_net *cnn_net_load(const char *path, int batch, cnn_record **extra);
  * returns the worst disagreement. */
 double cnn_gradcheck(float *v, const float *grad, long n, long stride,
 		     double (*loss)(void *ctx), void *ctx, double h);
-/* The same for every trained parameter of a network on examples x and
- * targets t (about `sample` entries per parameter, 0 for all), reporting
- * each parameter tensor's worst; returns the worst overall, -1 on failure. */
+/* The same for every trained parameter of a network on a batch (about
+ * `sample` entries per parameter, 0 for all), reporting each parameter
+ * tensor's worst; returns the worst overall, -1 on failure. */
 typedef void (*cnn_gradcheck_report)(void *ctx, int layer, const char *type,
 				     const char *param, double err);
-double cnn_net_gradcheck(cnn_net *net, const float *x, const float *t, int n, long sample,
-			 double h, cnn_gradcheck_report report, void *ctx);
+double cnn_net_gradcheck(cnn_net *net, const cnn_batch *b, long sample, double h,
+			 cnn_gradcheck_report report, void *ctx);
 
 /* Per layer facts for summaries. */
 typedef struct cnn_layer_info {
@@ -874,6 +900,7 @@ typedef struct cnn_layer_info {
 	double flops;               /* multiply-adds per example */
 	int rf;                     /* receptive field, input pixels */
 	int line;                   /* of its section in the cfg */
+	const char *name;           /* its section's name=, or NULL */
 } cnn_layer_info;
 
 int cnn_net_layers(const cnn_net *net);
@@ -887,28 +914,137 @@ int cnn_net_visit_params(cnn_net *net, cnn_param_visit visit, void *ctx);
 
 /* -------------------------------------------------------------- examples */
 
-/* A network input (x, inputs values) and its targets (t, targets values)
- * from a record's image and label: u8 and u16 images become 0..1, other
- * dtypes are taken as they are; an integer label k becomes the one-hot
- * vector of class k, a vector label is taken as the targets (soft labels).  t may be
- * NULL when there is no label to read. */
-int cnn_example(const cnn_tensor *image, const cnn_tensor *label, long inputs,
-		long targets, float *x, float *t);
-/* Element i of an image on the network's scale, as cnn_example() takes
- * it: u8 / 255, u16 / 65535, other dtypes as they are. */
+/* The truth a loss layer reads from each record, next to the input image
+ * (cnn-cfg(5) says which for every loss layer):
+ *   CNN_TRUTH_CLASS     "label": a class index (an integer scalar, made the
+ *                       one-hot vector) or a vector of `size` values (soft
+ *                       labels, regression targets)
+ *   CNN_TRUTH_BOXES     "boxes_true": N x 6 rows (x1 y1 x2 y2 class score,
+ *                       cnn-boxes(1)), any N per record, 0 included
+ *   CNN_TRUTH_MASK      "mask": H x W class indices, `size` = H * W
+ *   CNN_TRUTH_IDENTITY  "label": an integer that says which examples are
+ *                       the same (metric learning), `size` 1 */
+enum cnn_truth_form { CNN_TRUTH_CLASS, CNN_TRUTH_BOXES, CNN_TRUTH_MASK, CNN_TRUTH_IDENTITY };
+
+typedef struct cnn_truth_field {
+	const char *name;           /* the record's tensor */
+	int form;                   /* enum cnn_truth_form */
+	long size;                  /* values per example; BOXES: 6 per row */
+} cnn_truth_field;
+
+#define CNN_MAX_TRUTH 4
+/* The fields the network's loss layers read, without repeats; returns how
+ * many (0 for a network without a loss). */
+int cnn_net_truth(const cnn_net *net, const cnn_truth_field **fields);
+
+/* Element i of an image on the network's scale: u8 / 255, u16 / 65535,
+ * other dtypes as they are (PyTorch's ToTensor, darknet's loader). */
 float cnn_input_value(const cnn_tensor *image, int64_t i);
 
-/* Examples kept for many epochs: in memory up to memory_limit bytes, then
- * in an unlinked temporary file in $TMPDIR.  u8 keeps u8 images as bytes. */
+/* A batch: up to the network's batch of examples, each an input (from the
+ * record's tensor `input`, "image" unless said otherwise) and the truth of
+ * every field the network reads, variable-length ones included.  Errors
+ * name the field: 'no tensor "boxes_true" (the loss of layer 12 [yolo]
+ * reads it)'. */
+cnn_batch *cnn_batch_new(const cnn_net *net, const char *input);
+void cnn_batch_free(cnn_batch *b);
+void cnn_batch_clear(cnn_batch *b);
+int cnn_batch_count(const cnn_batch *b);
+/* Add the example of a record; CNN_ERR (nothing added) when it lacks a
+ * field, does not fit the network or holds a NaN. */
+int cnn_batch_add(cnn_batch *b, const cnn_record *r);
+/* The inputs, count x (c*h*w). */
+const float *cnn_batch_input(const cnn_batch *b);
+/* Field f of example i: its values, and in *rows (unless NULL) how many
+ * rows of cnn_truth_field.size they make (1 for the fixed forms). */
+const float *cnn_batch_truth(const cnn_batch *b, int f, int i, int64_t *rows);
+
+/* Examples kept for many epochs, as a batch takes them: in memory up to
+ * memory_limit bytes, then in an unlinked temporary file in $TMPDIR.  u8
+ * images stay bytes (a quarter of the room) until a batch is filled. */
 typedef struct cnn_dataset cnn_dataset;
-cnn_dataset *cnn_dataset_new(long inputs, long targets, int u8, uint64_t memory_limit);
-int cnn_dataset_add(cnn_dataset *ds, const cnn_tensor *image, const cnn_tensor *label);
+cnn_dataset *cnn_dataset_new(const cnn_net *net, const char *input, uint64_t memory_limit);
+int cnn_dataset_add(cnn_dataset *ds, const cnn_record *r);
 /* Done adding: make the examples readable by cnn_dataset_batch(). */
 int cnn_dataset_seal(cnn_dataset *ds);
 int64_t cnn_dataset_count(const cnn_dataset *ds);
-/* Examples idx[0..n) into x (n x inputs) and, unless NULL, t (n x targets). */
-void cnn_dataset_batch(const cnn_dataset *ds, const int64_t *idx, int n, float *x, float *t);
+/* Examples idx[0..n) into b, which is cleared first. */
+int cnn_dataset_batch(const cnn_dataset *ds, const int64_t *idx, int n, cnn_batch *b);
+/* The identity of example i when the network reads one (or its integer
+ * class label), for samplers; CNN_ERR when it has none. */
+int cnn_dataset_identity(const cnn_dataset *ds, int64_t i, int64_t *id);
 void cnn_dataset_free(cnn_dataset *ds);
+
+/* ------------------------------------------------------------ training */
+
+/* The training loop (what cnn-train(1) runs): epochs over examples kept by
+ * cnn_trainer_add() in a fresh order each (drawn from the seed and the
+ * epoch), or one pass over records as they come (cnn_trainer_feed), with
+ * validation, checkpoints that resume exactly, mixup and P x K sampling.
+ * The same seed and thread count give the same model, byte for byte. */
+typedef struct cnn_train_report {
+	int kind;                   /* CNN_REPORT_EPOCH, _STEP or _PROGRESS */
+	int64_t epoch;              /* from 1; 0 in one pass */
+	int64_t step;               /* updates so far */
+	int64_t batch, batches;     /* of the epoch (PROGRESS) */
+	double loss;                /* mean over the examples so far */
+	int has_accuracy;           /* the loss reads class labels */
+	double accuracy;
+	int has_validation;         /* EPOCH with validation examples */
+	double val_loss, val_accuracy;
+	double learning_rate, seconds, images_per_s;
+} cnn_train_report;
+
+enum { CNN_REPORT_EPOCH, CNN_REPORT_STEP, CNN_REPORT_PROGRESS };
+
+typedef struct cnn_train_options {
+	const char *output;         /* the model file: checkpoints, the end */
+	const char *input;          /* the records' input tensor (NULL: "image") */
+	int epochs;
+	uint64_t seed;
+	uint64_t memory;            /* bytes of examples kept in memory */
+	int64_t log_every;          /* a STEP report every N updates (0: none) */
+	int64_t checkpoint;         /* a checkpoint every N updates (0: none) */
+	int progress;               /* PROGRESS reports after every batch */
+	int freeze;                 /* recorded in checkpoints */
+	float mixup;                /* alpha of Beta(alpha, alpha); 0: off */
+	int manifold;               /* mix at a random hidden layer */
+	int pk_identities, pk_examples; /* P x K batches; 0: off */
+	void (*report)(void *ctx, const cnn_train_report *r);
+	/* Polled after every update: a signal number stops training after a
+	 * checkpoint (cnn_trainer_run and _feed return CNN_STOPPED). */
+	int (*stop)(void *ctx);
+	void *ctx;
+} cnn_train_options;
+
+/* What the loops return besides CNN_OK: CNN_STOPPED after a checkpoint
+ * when stop() asked, CNN_FAILED when training failed (the message says
+ * why), and, from cnn_trainer_feed, CNN_ERR for a record it cannot take. */
+#define CNN_STOPPED 2
+#define CNN_FAILED (-2)
+
+typedef struct cnn_trainer cnn_trainer;
+/* A trainer of net (which stays the caller's) with options o (copied). */
+cnn_trainer *cnn_trainer_new(cnn_net *net, const cnn_train_options *o);
+void cnn_trainer_free(cnn_trainer *t);
+/* Continue from the state record of a checkpoint (cnn_net_load's extra). */
+int cnn_trainer_resume(cnn_trainer *t, const cnn_record *state);
+/* Keep a training example, or a validation one. */
+int cnn_trainer_add(cnn_trainer *t, const cnn_record *r);
+int cnn_trainer_add_validation(cnn_trainer *t, const cnn_record *r);
+/* The epochs over the kept examples, then the model written. */
+int cnn_trainer_run(cnn_trainer *t);
+/* One pass: train on each batch as it fills; finish trains the last,
+ * partial one, reports the pass and writes the model. */
+int cnn_trainer_feed(cnn_trainer *t, const cnn_record *r);
+int cnn_trainer_finish(cnn_trainer *t);
+/* The step of the model the output file holds (-1: none written yet). */
+int64_t cnn_trainer_saved_step(const cnn_trainer *t);
+/* The epoch (from 1) and the batch of it (from 0) to train next. */
+int64_t cnn_trainer_position(const cnn_trainer *t, int64_t *batch);
+/* Compare the gradients with numeric ones on the first (up to 4) kept
+ * examples; the worst disagreement, or < 0 on failure. */
+double cnn_trainer_gradcheck(cnn_trainer *t, cnn_gradcheck_report report, void *ctx);
 
 /* ------------------------------------------------------ darknet weights */
 

@@ -5,7 +5,9 @@
  *
  * Training normalises with the batch's own mean and (biased) variance and
  * moves the running statistics 10% towards them, with the unbiased
- * variance, as PyTorch does; inference uses the running statistics.
+ * variance, as PyTorch does; inference uses the running statistics, and a
+ * backward pass after it (cnn_net_input_gradient's) treats them as the
+ * constants they then are.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -58,6 +60,7 @@ struct bn_job {
 	float *shift_grad;	/* the backward's bias gradients */
 	float *y;
 	int n, train;
+	int grads;		/* the backward's: the scale's and the shift's too */
 	long spatial;
 };
 
@@ -113,8 +116,9 @@ static void forward_channels(void *ctx, long c0, long c1, int t)
 void cnn_bn_forward(cnn_bn *bn, const cnn_param *bias, float *y, int n, long spatial,
 		    int train)
 {
-	struct bn_job job = { bn, bias->value, NULL, y, n, train, spatial };
+	struct bn_job job = { bn, bias->value, NULL, y, n, train, 0, spatial };
 
+	bn->batch_stats = train;
 	cnn_parallel_for(cnn_threads(), bn->c, forward_channels, &job);
 }
 
@@ -140,8 +144,10 @@ static void backward_channels(void *ctx, long c0, long c1, int t)
 				sdx += (double)delta[at + j] * bn->xhat[at + j];
 			}
 		}
-		shift_grad[c] += (float)sd;
-		bn->scale->grad[c] += (float)sdx;
+		if (job->grads) {
+			shift_grad[c] += (float)sd;
+			bn->scale->grad[c] += (float)sdx;
+		}
 		/* dx = g/std/m * (m dy - sum dy - xhat sum(dy xhat)) */
 		for (int i = 0; i < n; i++) {
 			long at = ((long)i * bn->c + c) * spatial;
@@ -152,9 +158,29 @@ static void backward_channels(void *ctx, long c0, long c1, int t)
 	}
 }
 
-void cnn_bn_backward(cnn_bn *bn, cnn_param *bias, float *delta, int n, long spatial)
+/* Channels [c0, c1) after an inference forward: dx = scale / std dy. */
+static void affine_channels(void *ctx, long c0, long c1, int t)
 {
-	struct bn_job job = { bn, NULL, bias->grad, delta, n, 0, spatial };
+	const struct bn_job *job = ctx;
+	cnn_bn *bn = job->bn;
+	long spatial = job->spatial;
 
-	cnn_parallel_for(cnn_threads(), bn->c, backward_channels, &job);
+	(void)t;
+	for (int c = (int)c0; c < c1; c++) {
+		float k = bn->scale->value[c] / sqrtf(bn->variance->value[c] + EPS);
+		for (int i = 0; i < job->n; i++) {
+			float *d = job->y + ((long)i * bn->c + c) * spatial;
+			for (long j = 0; j < spatial; j++)
+				d[j] *= k;
+		}
+	}
+}
+
+void cnn_bn_backward(cnn_bn *bn, cnn_param *bias, float *delta, int n, long spatial,
+		     int grads)
+{
+	struct bn_job job = { bn, NULL, bias->grad, delta, n, 0, grads, spatial };
+
+	cnn_parallel_for(cnn_threads(), bn->c,
+			 bn->batch_stats ? backward_channels : affine_channels, &job);
 }

@@ -57,8 +57,7 @@ double cnn_gradcheck(float *v, const float *grad, long n, long stride,
 
 struct net_check {
 	cnn_net *net;
-	const float *x, *t;
-	int n;
+	const cnn_batch *b;
 	cnn_rng rng;
 };
 
@@ -69,18 +68,18 @@ static double net_loss(void *ctx)
 
 	/* The same dropout masks every time. */
 	c->net->rng = c->rng;
-	if (cnn_net_gradients(c->net, c->x, c->t, c->n, &loss))
+	if (cnn_net_gradients(c->net, c->b, &loss))
 		return NAN;
 	return loss;
 }
 
-double cnn_net_gradcheck(cnn_net *net, const float *x, const float *t, int n, long sample,
-			 double h, cnn_gradcheck_report report, void *ctx)
+double cnn_net_gradcheck(cnn_net *net, const cnn_batch *b, long sample, double h,
+			 cnn_gradcheck_report report, void *ctx)
 {
-	struct net_check c = {net, x, t, n, net->rng};
+	struct net_check c = {net, b, net->rng};
 	double worst = 0, loss;
 
-	if (cnn_net_gradients(net, x, t, n, &loss))
+	if (cnn_net_gradients(net, b, &loss))
 		return -1;
 	for (int i = 0; i < net->nlayers; i++) {
 		cnn_layer *l = &net->layer[i];

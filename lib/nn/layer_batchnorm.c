@@ -40,7 +40,8 @@ static int backward(cnn_layer *l, cnn_net *net)
 {
 	struct bn_layer *st = l->state;
 
-	cnn_bn_backward(&st->bn, st->bias, l->delta, net->n, (long)l->h * l->w);
+	cnn_bn_backward(&st->bn, st->bias, l->delta, net->n, (long)l->h * l->w,
+			!net->no_param_grads);
 	if (l->input_delta)
 		for (long i = 0; i < (long)net->n * l->outputs; i++)
 			l->input_delta[i] += l->delta[i];

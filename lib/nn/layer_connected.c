@@ -76,18 +76,18 @@ static int forward(cnn_layer *l, cnn_net *net)
 static int backward(cnn_layer *l, cnn_net *net)
 {
 	struct fc_state *st = l->state;
-	int n = net->n, out = (int)l->outputs, in = (int)l->inputs;
+	int n = net->n, out = (int)l->outputs, in = (int)l->inputs, grads = !net->no_param_grads;
 
 	cnn_activate_grad(l->activation, l->output, l->pre, l->delta, (long)n * out);
 	if (st->bn_on) {
-		cnn_bn_backward(&st->bn, st->bias, l->delta, n, 1);
-	} else {
+		cnn_bn_backward(&st->bn, st->bias, l->delta, n, 1, grads);
+	} else if (grads) {
 		for (int i = 0; i < n; i++)
 			for (int o = 0; o < out; o++)
 				st->bias->grad[o] += l->delta[(long)i * out + o];
 	}
-	if (cnn_sgemm(1, 0, out, in, n, 1, l->delta, out, l->input, in, 1,
-		      st->weight->grad, in))
+	if (grads && cnn_sgemm(1, 0, out, in, n, 1, l->delta, out, l->input, in, 1,
+			       st->weight->grad, in))
 		return CNN_ERR;
 	if (l->input_delta)
 		return cnn_sgemm(0, 0, n, in, out, 1, l->delta, out, st->weight->value, in, 1,

@@ -165,22 +165,23 @@ static int backward(cnn_layer *l, cnn_net *net)
 	struct conv_state *st = l->state;
 	cnn_conv cv = st->cv;
 	long spatial = (long)l->out_h * l->out_w;
-	float *db = st->bn_on ? NULL : st->bias->grad;
+	int grads = !net->no_param_grads;
+	float *dw = grads ? st->weight->grad : NULL;
+	float *db = st->bn_on || !grads ? NULL : st->bias->grad;
 
 	cv.n = net->n;
 	cnn_activate_grad(l->activation, l->output, l->pre, l->delta, (long)net->n * l->outputs);
 	if (st->bn_on)
-		cnn_bn_backward(&st->bn, st->bias, l->delta, net->n, spatial);
+		cnn_bn_backward(&st->bn, st->bias, l->delta, net->n, spatial, grads);
 	if (!st->transposed)
 		return cnn_conv_backward(&cv, l->input, st->weight->value, l->delta,
-					 l->input_delta, st->weight->grad, db);
+					 l->input_delta, dw, db);
 	/* Transposed: output = conv^T(input), so d input = conv(delta) and the
 	 * weights' gradient is that of conv with delta as its input. */
 	if (db)
 		for (long i = 0; i < (long)net->n * l->outputs; i++)
 			db[(i / spatial) % l->out_c] += l->delta[i];
-	if (cnn_conv_backward(&cv, l->delta, st->weight->value, l->input, NULL,
-			      st->weight->grad, NULL))
+	if (dw && cnn_conv_backward(&cv, l->delta, st->weight->value, l->input, NULL, dw, NULL))
 		return CNN_ERR;
 	if (!l->input_delta)
 		return CNN_OK;

@@ -3,6 +3,9 @@
  * truth: [softmax] (cross-entropy), [cost] (squared or absolute error) and
  * [logistic] (binary cross-entropy).  Each loss is the mean over the batch.
  *
+ * Each reads the record's "label": a class index (made one-hot) or a
+ * vector of as many values as the layer has outputs (soft labels, targets).
+ *
  * For softmax and logistic the gradient with respect to the layer's input
  * is simply (p - t) / n, so their loss writes that into delta and the
  * backward pass hands it on as it is.
@@ -24,11 +27,19 @@ struct loss_state {
 enum { COST_SSE, COST_L1, COST_SMOOTH };
 static const char *const cost_names[] = {"sse", "L1", "smooth", NULL};
 
+/* What every loss here reads: one value per output. */
+static void reads_label(cnn_layer *l)
+{
+	/* build runs before l->outputs is set; a loss keeps its input's shape. */
+	l->truth = (cnn_truth_field){"label", CNN_TRUTH_CLASS, l->inputs};
+}
+
 static int build_softmax(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 {
 	struct loss_state *st = calloc(1, sizeof *st);
 
 	(void)net;
+	reads_label(l);
 	if (!(l->state = st))
 		return cnn_error("out of memory");
 	if (cnn_cfg_int(s, "groups", 1, 1, 1 << 20, &st->groups) ||
@@ -63,10 +74,11 @@ static int loss_softmax(cnn_layer *l, cnn_net *net, double *loss)
 {
 	struct loss_state *st = l->state;
 	long n = (long)net->n * l->outputs;
+	const float *truth = cnn_layer_truth(l, net, 0, NULL);
 	double sum = 0;
 
 	for (long i = 0; i < n; i++) {
-		float t = net->truth[i], p = l->output[i];
+		float t = truth[i], p = l->output[i];
 		if (t > 0)
 			/* Clamped against log(0), but a NaN must come through. */
 			sum -= t * log(p > 1e-30f || isnan(p) ? p : 1e-30f);
@@ -106,7 +118,7 @@ static int build_cost(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 	struct loss_state *st = calloc(1, sizeof *st);
 
 	(void)net;
-	(void)l;
+	reads_label(l);
 	if (!(l->state = st))
 		return cnn_error("out of memory");
 	return cnn_cfg_choice(s, "type", cost_names, COST_SSE, &st->cost) ||
@@ -125,10 +137,11 @@ static int loss_cost(cnn_layer *l, cnn_net *net, double *loss)
 {
 	struct loss_state *st = l->state;
 	long n = (long)net->n * l->outputs;
+	const float *truth = cnn_layer_truth(l, net, 0, NULL);
 	double sum = 0;
 
 	for (long i = 0; i < n; i++) {
-		float d = l->output[i] - net->truth[i], a = fabsf(d), g;
+		float d = l->output[i] - truth[i], a = fabsf(d), g;
 		if (st->cost == COST_SSE) {
 			sum += d * d;
 			g = 2 * d;
@@ -157,6 +170,7 @@ static int build_logistic(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 {
 	(void)net;
 	(void)s;
+	reads_label(l);
 	return (l->state = calloc(1, sizeof(struct loss_state))) ? CNN_OK
 								: cnn_error("out of memory");
 }
@@ -175,10 +189,11 @@ static int loss_logistic(cnn_layer *l, cnn_net *net, double *loss)
 {
 	struct loss_state *st = l->state;
 	long n = (long)net->n * l->outputs;
+	const float *truth = cnn_layer_truth(l, net, 0, NULL);
 	double sum = 0;
 
 	for (long i = 0; i < n; i++) {
-		float t = net->truth[i], p = l->output[i];
+		float t = truth[i], p = l->output[i];
 		p = p < 1e-7f ? 1e-7f : p > 1 - 1e-7f ? 1 - 1e-7f : p;
 		sum -= t * log(p) + (1 - t) * log(1 - p);
 		l->delta[i] = (l->output[i] - t) / net->n;

@@ -79,18 +79,14 @@ struct shortcut_state {
 static int build_shortcut(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 {
 	struct shortcut_state *st = calloc(1, sizeof *st);
-	int from, act;
+	int act;
 	cnn_layer *src;
 
 	if (!(l->state = st))
 		return cnn_error("out of memory");
-	if (!cnn_cfg_has(s, "from"))
-		return cnn_cfg_error(s, "needs from= (the layer to add)");
-	if (cnn_cfg_int(s, "from", -1, -100000, 100000, &from) ||
+	if (!(src = cnn_net_layer_ref(net, l, s, "from")) ||
 	    cnn_cfg_choice(s, "activation", cnn_activation_names, ACT_LINEAR, &act))
 		return CNN_ERR;
-	if (!(src = cnn_net_layer_ref(net, from, l->index)))
-		return cnn_cfg_error(s, "from=%d is not an earlier layer", from);
 	if (src->out_w % l->w && l->w % src->out_w)
 		return cnn_cfg_error(s, "layer %d is %dx%dx%d and the input %dx%dx%d: the sizes "
 				     "are not multiples", src->index, src->out_c, src->out_h,
@@ -235,21 +231,19 @@ struct route_state {
 static int build_route(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 {
 	struct route_state *st = calloc(1, sizeof *st);
-	int64_t from[MAX_ROUTE], out_c = 0;
+	int64_t out_c = 0;
 	int rf = 0;
 
 	if (!(l->state = st))
 		return cnn_error("out of memory");
-	if (cnn_cfg_ints(s, "layers", from, MAX_ROUTE, INT32_MIN, INT32_MAX, &st->n) ||
+	if (cnn_net_layer_refs(net, l, s, "layers", st->src, MAX_ROUTE, &st->n) ||
 	    cnn_cfg_int(s, "groups", 1, 1, 1 << 16, &st->groups) ||
 	    cnn_cfg_int(s, "group_id", 0, 0, st->groups - 1, &st->group_id))
 		return CNN_ERR;
 	if (st->n == 0)
 		return cnn_cfg_error(s, "needs layers= (the layers to concatenate)");
 	for (int i = 0; i < st->n; i++) {
-		cnn_layer *src = cnn_net_layer_ref(net, (int)from[i], l->index);
-		if (!src)
-			return cnn_cfg_error(s, "layers: %d is not an earlier layer", (int)from[i]);
+		cnn_layer *src = st->src[i];
 		if (src->out_c % st->groups)
 			return cnn_cfg_error(s, "layer %d's %d channels do not split into %d groups",
 					     src->index, src->out_c, st->groups);
@@ -257,7 +251,6 @@ static int build_route(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 			return cnn_cfg_error(s, "layer %d is %dx%d but layer %d is %dx%d",
 					     src->index, src->out_h, src->out_w, st->src[0]->index,
 					     l->out_h, l->out_w);
-		st->src[i] = src;
 		out_c += src->out_c / st->groups;
 		l->out_h = src->out_h;
 		l->out_w = src->out_w;

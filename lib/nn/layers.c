@@ -9,7 +9,8 @@
 extern const cnn_layer_type cnn_layer_convolutional, cnn_layer_deconvolutional,
 	cnn_layer_connected, cnn_layer_maxpool, cnn_layer_avgpool, cnn_layer_dropout,
 	cnn_layer_batchnorm, cnn_layer_shortcut, cnn_layer_route, cnn_layer_upsample,
-	cnn_layer_softmax, cnn_layer_cost, cnn_layer_logistic, cnn_layer_crop;
+	cnn_layer_softmax, cnn_layer_cost, cnn_layer_logistic, cnn_layer_crop,
+	cnn_layer_lrn, cnn_layer_normalization, cnn_layer_scale_channels, cnn_layer_l2norm;
 
 static const struct {
 	const char *section;
@@ -28,15 +29,36 @@ static const struct {
 	{"route", &cnn_layer_route},
 	{"upsample", &cnn_layer_upsample},
 	{"crop", &cnn_layer_crop},
+	{"lrn", &cnn_layer_lrn},
+	{"normalization", &cnn_layer_normalization},
+	{"scale_channels", &cnn_layer_scale_channels},
+	{"l2norm", &cnn_layer_l2norm},
 	{"softmax", &cnn_layer_softmax},
 	{"cost", &cnn_layer_cost},
 	{"logistic", &cnn_layer_logistic},
 };
+
+/* Types a program adds before it builds networks: the tests' own losses,
+ * which exercise the engine with truths no shipped layer reads yet. */
+#define MAX_ADDED 8
+static const cnn_layer_type *added[MAX_ADDED];
+static int nadded;
+
+int cnn_layer_type_add(const cnn_layer_type *type)
+{
+	if (nadded == MAX_ADDED || cnn_layer_type_find(type->name))
+		return cnn_error("cannot add the layer type [%s]", type->name);
+	added[nadded++] = type;
+	return CNN_OK;
+}
 
 const cnn_layer_type *cnn_layer_type_find(const char *section)
 {
 	for (size_t i = 0; i < sizeof table / sizeof *table; i++)
 		if (strcmp(table[i].section, section) == 0)
 			return table[i].type;
+	for (int i = 0; i < nadded; i++)
+		if (strcmp(added[i]->name, section) == 0)
+			return added[i];
 	return NULL;
 }

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nn/net.h"
+#include "nn/example.h"
 
 /* Keys of darknet's [net] that drive its own image loader.  We accept them
  * so that darknet's cfg files load; cnn-augment does that work here. */
@@ -90,13 +90,6 @@ static int parse_net_section(cnn_net *net, cnn_cfg_section *s)
 	for (int i = 0; loader_keys[i]; i++)
 		cnn_cfg_float(s, loader_keys[i], 0, -1e9, 1e9, &unused);
 	return cnn_cfg_check_used(s);
-}
-
-cnn_layer *cnn_net_layer_ref(cnn_net *net, int from, int i)
-{
-	int at = from < 0 ? i + from : from;
-
-	return at >= 0 && at < i ? &net->layer[at] : NULL;
 }
 
 int cnn_net_claim(cnn_net *net, int copies, int ndim, const int64_t *dim, const char *what)
@@ -188,8 +181,11 @@ static int build_layer(cnn_net *net, int i, cnn_cfg_section *s)
 	l->out_c = l->c;
 	l->out_h = l->h;
 	l->out_w = l->w;
-	if (l->type->build(l, net, s) || cnn_cfg_check_used(s))
+	if (cnn_net_name_layer(net, l, s) || l->type->build(l, net, s) ||
+	    cnn_cfg_check_used(s))
 		return CNN_ERR;
+	if (prev && l->input == prev->output && l->input_delta == prev->delta)
+		prev->read = 1;
 	if (l->out_c < 1 || l->out_h < 1 || l->out_w < 1)
 		return cnn_cfg_error(s, "output %dx%dx%d is empty (input %dx%dx%d)", l->out_c,
 				     l->out_h, l->out_w, l->c, l->h, l->w);
@@ -198,6 +194,60 @@ static int build_layer(cnn_net *net, int i, cnn_cfg_section *s)
 		return CNN_ERR;
 	l->outputs = (long)l->out_c * l->out_h * l->out_w;
 	return cnn_layer_alloc_output(l, net);
+}
+
+/* Is layer l one of the network's losses: a loss type that feeds nothing? */
+static int is_loss(const cnn_layer *l)
+{
+	return l->type->loss && !l->read;
+}
+
+/* The fields the loss layers read, each once: two layers may read one
+ * field (YOLO's three scales read the same boxes) in the same form. */
+static int collect_truth(cnn_net *net)
+{
+	for (int i = 0; i < net->nlayers; i++) {
+		cnn_layer *l = &net->layer[i];
+		const cnn_cfg_section *s = cnn_cfg_section_at(net->cfg, i + 1);
+		int f = 0;
+		if (!is_loss(l))
+			continue;
+		while (f < net->ntruth && strcmp(net->truth[f].name, l->truth.name))
+			f++;
+		if (f == net->ntruth) {
+			if (f == CNN_MAX_TRUTH)
+				return cnn_cfg_error(s, "reads a fifth field of the records; the most "
+						     "is %d", CNN_MAX_TRUTH);
+			net->truth[f] = l->truth;
+			net->truth_layer[f] = i;
+			net->ntruth++;
+		} else if (net->truth[f].form != l->truth.form ||
+			   net->truth[f].size != l->truth.size) {
+			return cnn_cfg_error(s, "reads \"%s\" as %ld values, but layer %d reads it "
+					     "as %ld", l->truth.name, l->truth.size,
+					     net->truth_layer[f], net->truth[f].size);
+		}
+		l->truth_index = f;
+	}
+	return CNN_OK;
+}
+
+int cnn_net_truth(const cnn_net *net, const cnn_truth_field **fields)
+{
+	*fields = net->truth;
+	return net->ntruth;
+}
+
+void cnn_net_truth_reader(const cnn_net *net, int f, char *buf, size_t size)
+{
+	int i = net->truth_layer[f];
+
+	snprintf(buf, size, "layer %d [%s]", i, net->layer[i].type->name);
+}
+
+const float *cnn_layer_truth(const cnn_layer *l, const cnn_net *net, int i, int64_t *rows)
+{
+	return cnn_batch_truth(net->in_hand, l->truth_index, i, rows);
 }
 
 static cnn_net *build(cnn_cfg *cfg, int batch, uint64_t seed, int init)
@@ -233,15 +283,8 @@ static cnn_net *build(cnn_cfg *cfg, int batch, uint64_t seed, int init)
 		if (build_layer(net, i, cnn_cfg_section_at(cfg, i + 1)))
 			goto fail;
 	}
-	if (cnn_net_claim(net, 1, 2, (int64_t[]){net->batch, net->layer[net->nlayers - 1].outputs},
-			  "targets"))
+	if (collect_truth(net))
 		goto fail;
-	net->truth = calloc((size_t)net->batch * net->layer[net->nlayers - 1].outputs,
-			    sizeof *net->truth);
-	if (!net->truth) {
-		cnn_error("out of memory");
-		goto fail;
-	}
 	for (int i = 0; init && i < net->nlayers; i++)
 		if (net->layer[i].type->init)
 			net->layer[i].type->init(&net->layer[i], &net->rng);
@@ -281,7 +324,6 @@ void cnn_net_free(cnn_net *net)
 	}
 	free(net->layer);
 	free(net->input);
-	free(net->truth);
 	free(net->mix_perm);
 	free(net->mix_out);
 	free(net->mix_delta);
@@ -378,7 +420,8 @@ static void mix_redirect(cnn_net *net, int on)
 	next->input_delta = !prev ? NULL : on ? net->mix_delta : prev->delta;
 }
 
-static int run_forward(cnn_net *net, const float *x, int n, int train)
+/* Layers 0..last. */
+static int forward_layers(cnn_net *net, const float *x, int n, int train, int last)
 {
 	int mixing = train && net->mix_layer >= -1;
 
@@ -388,11 +431,12 @@ static int run_forward(cnn_net *net, const float *x, int n, int train)
 	memcpy(net->input, x, sizeof *x * (size_t)n * net->c * net->h * net->w);
 	net->n = n;
 	net->train = train;
+	net->ran = 0;
 	if (mixing)
 		mix_redirect(net, 1);
 	if (mixing && net->mix_layer == -1)
 		mix(net, net->input, net->mix_out, (long)net->c * net->h * net->w);
-	for (int i = 0; i < net->nlayers; i++) {
+	for (int i = 0; i <= last; i++) {
 		cnn_layer *l = &net->layer[i];
 		if (l->type->forward(l, net))
 			return cnn_error_context("layer %d [%s]", i, l->type->name);
@@ -401,7 +445,13 @@ static int run_forward(cnn_net *net, const float *x, int n, int train)
 	}
 	if (mixing)
 		mix_redirect(net, 0);
+	net->ran = last + 1;
 	return CNN_OK;
+}
+
+static int run_forward(cnn_net *net, const float *x, int n, int train)
+{
+	return forward_layers(net, x, n, train, net->nlayers - 1);
 }
 
 const float *cnn_net_forward(cnn_net *net, const float *x, int n, int train)
@@ -414,24 +464,73 @@ const float *cnn_net_output(const cnn_net *net)
 	return net->layer[net->nlayers - 1].output;
 }
 
-static int require_loss(const cnn_layer *last)
+static int check_layer(const cnn_net *net, int layer)
 {
-	if (!last->type->loss)
-		return cnn_error("the last layer [%s] is not a loss (softmax, cost or logistic)",
-				 last->type->name);
+	if (layer < 0 || layer >= net->nlayers)
+		return cnn_error("layer %d: the network has layers 0 to %d", layer,
+				 net->nlayers - 1);
 	return CNN_OK;
 }
 
-int cnn_net_loss(cnn_net *net, const float *x, const float *truth, int n, double *loss)
+const float *cnn_net_forward_to(cnn_net *net, const float *x, int n, int layer)
 {
-	cnn_layer *last = &net->layer[net->nlayers - 1];
+	if (check_layer(net, layer) || forward_layers(net, x, n, 0, layer))
+		return NULL;
+	return net->layer[layer].output;
+}
 
-	if (require_loss(last))
-		return CNN_ERR;
-	if (run_forward(net, x, n, 0))
-		return CNN_ERR;
-	memcpy(net->truth, truth, sizeof *truth * (size_t)n * last->outputs);
-	return last->type->loss(last, net, loss);
+const float *cnn_net_layer_output(const cnn_net *net, int layer, int *c, int *h, int *w)
+{
+	const cnn_layer *l;
+
+	if (check_layer(net, layer))
+		return NULL;
+	if (layer >= net->ran) {
+		cnn_error("layer %d did not run in the last forward pass", layer);
+		return NULL;
+	}
+	l = &net->layer[layer];
+	if (c)
+		*c = l->out_c;
+	if (h)
+		*h = l->out_h;
+	if (w)
+		*w = l->out_w;
+	return l->output;
+}
+
+/* The batch's inputs forward, its truth in hand for the losses. */
+static int forward_batch(cnn_net *net, const cnn_batch *b, int train)
+{
+	int n = cnn_batch_count(b);
+
+	if (net->ntruth == 0)
+		return cnn_error("no layer is a loss (softmax, cost, logistic, ...)");
+	if (!cnn_batch_fits(b, net))
+		return cnn_error("a batch made for another network");
+	net->in_hand = b;
+	return run_forward(net, cnn_batch_input(b), n, train);
+}
+
+/* Every loss layer's loss, summed; each sets the delta it starts from. */
+static int losses(cnn_net *net, double *loss)
+{
+	*loss = 0;
+	for (int i = 0; i < net->nlayers; i++) {
+		cnn_layer *l = &net->layer[i];
+		double one;
+		if (!is_loss(l))
+			continue;
+		if (l->type->loss(l, net, &one))
+			return cnn_error_context("layer %d [%s] loss", i, l->type->name);
+		*loss += one;
+	}
+	return CNN_OK;
+}
+
+int cnn_net_loss(cnn_net *net, const cnn_batch *b, double *loss)
+{
+	return forward_batch(net, b, 0) || losses(net, loss);
 }
 
 /* The loss alone can hide a NaN (a clamped log), so the gradients are
@@ -454,16 +553,11 @@ int cnn_net_check_finite(const cnn_net *net, double loss)
 	return CNN_OK;
 }
 
-int cnn_net_gradients(cnn_net *net, const float *x, const float *truth, int n,
-		      double *loss)
+int cnn_net_gradients(cnn_net *net, const cnn_batch *b, double *loss)
 {
-	cnn_layer *last = &net->layer[net->nlayers - 1];
+	int mixing = net->mix_layer >= -1, n = cnn_batch_count(b);
 
-	if (require_loss(last))
-		return CNN_ERR;
-	int mixing = net->mix_layer >= -1;
-
-	if (run_forward(net, x, n, 1))
+	if (forward_batch(net, b, 1))
 		return CNN_ERR;
 	/* run_forward put the pointers back; backward needs the mixed ones. */
 	if (mixing)
@@ -477,8 +571,7 @@ int cnn_net_gradients(cnn_net *net, const float *x, const float *truth, int n,
 			if (l->param[p].grad)
 				memset(l->param[p].grad, 0, sizeof(float) * l->param[p].count);
 	}
-	memcpy(net->truth, truth, sizeof *truth * (size_t)n * last->outputs);
-	if (last->type->loss(last, net, loss))
+	if (losses(net, loss))
 		return CNN_ERR;
 	for (int i = net->nlayers - 1; i >= 0; i--) {
 		cnn_layer *l = &net->layer[i];
@@ -535,7 +628,7 @@ void cnn_net_layer_info(const cnn_net *net, int i, cnn_layer_info *info)
 	const cnn_layer *l = &net->layer[i];
 
 	*info = (cnn_layer_info){l->type->name, l->c, l->h, l->w, l->out_c, l->out_h,
-				 l->out_w, 0, l->flops, l->rf, l->line};
+				 l->out_w, 0, l->flops, l->rf, l->line, l->name};
 	for (int p = 0; p < l->nparam; p++)
 		if (l->param[p].grad)
 			info->params += l->param[p].count;

@@ -35,6 +35,7 @@ struct cnn_layer {
 	const cnn_layer_type *type;
 	int index;
 	int line;                /* of its section in the cfg */
+	const char *name;        /* its section's name=, or NULL */
 	int c, h, w;             /* one example's input */
 	int out_c, out_h, out_w; /* one example's output */
 	long inputs, outputs;
@@ -46,6 +47,13 @@ struct cnn_layer {
 	int nparam;
 	cnn_param param[MAX_PARAMS];
 	int frozen;              /* parameters not updated (transfer learning) */
+	/* Loss layers: the record field they read (set by build), and its
+	 * index among the network's (cnn_net_truth). */
+	cnn_truth_field truth;
+	int truth_index;
+	/* A later layer takes its output.  A loss layer that feeds another
+	 * (a softmax used as an activation) is not a loss of the network. */
+	int read;
 	double flops;            /* multiply-adds per example */
 	int rf, jump;            /* receptive field and input pixels per output step */
 	void *state;             /* the layer type's own */
@@ -59,8 +67,8 @@ struct cnn_layer_type {
 	int (*backward)(cnn_layer *l, cnn_net *net);
 	/* Fill parameters for training from scratch. */
 	void (*init)(cnn_layer *l, cnn_rng *rng);
-	/* Loss layers: the loss of the batch against net->truth and the delta
-	 * that starts the backward pass. */
+	/* Loss layers: the loss of the batch against its truth (see
+	 * cnn_layer_truth) and the delta that starts the backward pass. */
 	int (*loss)(cnn_layer *l, cnn_net *net, double *loss);
 	void (*free)(cnn_layer *l);
 };
@@ -68,17 +76,27 @@ struct cnn_layer_type {
 /* The one table of layer types (layers.c); adding a layer is one file and
  * one line there. */
 const cnn_layer_type *cnn_layer_type_find(const char *section);
+/* A type of the program's own, its section named by type->name (before any
+ * network is built; not thread-safe). */
+int cnn_layer_type_add(const cnn_layer_type *type);
 
 struct cnn_net {
 	cnn_cfg *cfg;
 	int batch;               /* examples the buffers hold */
 	int n;                   /* examples in the current batch */
 	int train;               /* forward for training: dropout, batch statistics */
+	int ran;                 /* layers the latest forward pass ran, from 0 */
+	/* Backward for dLoss/dinput alone (cnn_net_input_gradient): layers
+	 * with parameters skip their gradients' work and leave them alone. */
+	int no_param_grads;
 	int nlayers;
 	cnn_layer *layer;
 	int c, h, w;             /* one example's input */
 	float *input;            /* batch x c*h*w */
-	float *truth;            /* batch x the last layer's outputs */
+	const cnn_batch *in_hand;  /* the batch whose truth the losses read */
+	int ntruth;                /* fields the loss layers read */
+	cnn_truth_field truth[CNN_MAX_TRUTH];
+	int truth_layer[CNN_MAX_TRUTH]; /* the first layer that reads each */
 	cnn_rng rng;
 	cnn_train_params hp;
 	int64_t step;            /* batches trained */
@@ -106,8 +124,25 @@ cnn_param *cnn_layer_add_param(cnn_layer *l, const char *name, int trained,
  * cnn_layer_add_param(), and their workspaces. */
 #define NET_LIMIT_TIMES 16
 int cnn_net_claim(cnn_net *net, int copies, int ndim, const int64_t *dim, const char *what);
-/* The layer's input as seen from layer index i, by cfg's relative or
- * absolute numbering ("-1" is the previous layer). */
-cnn_layer *cnn_net_layer_ref(cnn_net *net, int from, int i);
+/* Loss layers: the truth of example i of the batch in hand, in the form
+ * l->truth asked for; *rows (unless NULL) its rows (1 but for boxes).  The
+ * examples of a fixed field follow one another: example 0's values start
+ * an n x size array. */
+const float *cnn_layer_truth(const cnn_layer *l, const cnn_net *net, int i, int64_t *rows);
+/* "layer 7 [softmax]": the first layer that reads truth field f. */
+void cnn_net_truth_reader(const cnn_net *net, int f, char *buf, size_t size);
+/* Layer names and references (layerref.c).  While building layer l: take
+ * its section's name= (a cfg error if malformed or taken). */
+int cnn_net_name_layer(cnn_net *net, cnn_layer *l, cnn_cfg_section *s);
+/* The earlier layers that the section's key refers to (route's layers=,
+ * shortcut's from=): a comma-separated list of names and numbers, negative
+ * ones counting back from l (-1 is the layer before), others absolute
+ * indices.  At most max into src, *n of them (0 when the key is absent);
+ * a cfg error naming the section otherwise. */
+int cnn_net_layer_refs(cnn_net *net, const cnn_layer *l, cnn_cfg_section *s,
+		       const char *key, cnn_layer **src, int max, int *n);
+/* Exactly one such layer, the key required; NULL after a cfg error. */
+cnn_layer *cnn_net_layer_ref(cnn_net *net, const cnn_layer *l, cnn_cfg_section *s,
+			     const char *key);
 
 #endif

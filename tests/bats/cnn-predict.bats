@@ -81,6 +81,50 @@ setup_file() {
 	[ "$status" -eq 2 ]
 }
 
+@test "--features: a layer's outputs by number, name or from the end; C x H x W, or C for 1x1" {
+	run bash -c "cnn-predict -m '$MODEL' -f 2 '$TEST' | cnn-head -n 1 | cnn-info -r"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^1:\ image=u8\ 1x28x28\ label=i32\ scalar\([0-9]\)\ features=f32\ 16x10x10$ ]]
+	run bash -c "cnn-predict -m '$MODEL' --features 4 '$TEST' | cnn-head -n 1 | cnn-info -r"
+	[[ "$output" =~ \ features=f32\ 120$ ]]
+	# the last layer's features are the probabilities
+	cnn-predict -m "$MODEL" -f -1 "$TEST" | cnn-save -f features -o "$TMP/f.txt"
+	cnn-predict -m "$MODEL" "$TEST" | cnn-save -f probabilities -o "$TMP/p.txt"
+	cmp "$TMP/f.txt" "$TMP/p.txt"
+	# a name, from the cfg the model file holds
+	cnn-darknet export "$MODEL" -o "$TMP/m.weights"
+	awk '/^\[convolutional\]/ && ++n == 2 { print; print "name=conv2"; next } 1' "$LENET" > "$TMP/named.cfg"
+	cnn-darknet import "$TMP/named.cfg" "$TMP/m.weights" -o "$TMP/named.cnnm"
+	cnn-predict -m "$MODEL" -f -6 "$TEST" | cnn-save -f features -o "$TMP/2.txt"
+	cnn-predict -m "$TMP/named.cnnm" -f conv2 "$TEST" | cnn-save -f features -o - | cmp - "$TMP/2.txt"
+}
+
+@test "--features equals the output of the model cut after that layer" {
+	cnn-darknet export "$MODEL" -o "$TMP/m.weights"
+	# LeNet-5 up to its second convolution, and the weights of those layers:
+	# the header's 20 bytes, then 156 and 2,416 floats
+	awk '/^\[maxpool\]/ && ++n == 2 { exit } 1' "$LENET" > "$TMP/cut.cfg"
+	head -c $((20 + (156 + 2416) * 4)) "$TMP/m.weights" > "$TMP/cut.weights"
+	cnn-darknet import "$TMP/cut.cfg" "$TMP/cut.weights" -o "$TMP/cut.cnnm"
+	cnn-predict -m "$MODEL" -f 2 "$TEST" | cnn-save -f features -o - | tr -s ' \n' '\n\n' | grep . > "$TMP/a.txt"
+	cnn-predict -m "$TMP/cut.cnnm" "$TEST" | cnn-save -f probabilities -o - | tr -s ' \n' '\n\n' | grep . > "$TMP/b.txt"
+	[ "$(wc -l < "$TMP/a.txt")" -eq $((300 * 1600)) ]
+	# equal as numbers: the ReLU's -0 is 0 once averaged into probabilities
+	paste "$TMP/a.txt" "$TMP/b.txt" | awk '$1 != $2 { bad++ } END { exit bad > 0 }'
+}
+
+@test "--features: errors" {
+	run cnn-predict -m "$MODEL" -f conv9 "$TEST"
+	assert_error cnn-predict '^cnn-predict: --features conv9: no layer is named conv9$'
+	run cnn-predict -m "$MODEL" -f 8 "$TEST"
+	assert_error cnn-predict '^cnn-predict: --features 8: no layer 8: the network has layers 0 to 7 \(or -8 to -1\)$'
+	for args in "-m $MODEL -f 2" "-f 2 -t" "-f 2 -r -c 5"; do
+		run cnn-predict -m "$MODEL" $args "$TEST"
+		[ "$status" -eq 2 ]
+		[ "${lines[0]}" = "cnn-predict: --features takes one model, no --crops and no --text" ]
+	done
+}
+
 @test "cnn-eval: accuracy, top-5, confusion; bad input" {
 	run bash -c "cnn-predict -m '$MODEL' '$TEST' | cnn-eval"
 	[ "$status" -eq 0 ]

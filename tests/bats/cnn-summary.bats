@@ -67,6 +67,70 @@ ZOO="$BATS_TEST_DIRNAME/../../examples/zoo"
 	assert_error cnn-summary "k.cfg:6: unknown key 'filter' in \[convolutional\]$"
 }
 
+# A small residual net whose shortcut and route refer to the first layer
+# by name; numbered() writes it with darknet's numbers and no names.
+named() {
+	printf '[net]\nbatch=16\nchannels=1\nheight=28\nwidth=28\n\n'
+	printf '[convolutional]\nname=stem\nfilters=4\nsize=3\nstride=2\npad=1\nactivation=relu\n\n'
+	printf '[convolutional]\nfilters=4\nsize=3\npad=1\nactivation=relu\n\n'
+	printf '[shortcut]\nname=block.1-out\nfrom=stem\n\n'
+	printf '[convolutional]\nname=_branch\nfilters=2\nsize=1\nactivation=relu\n\n'
+	printf '[route]\nlayers=-1,stem\n\n'
+	printf '[maxpool]\nsize=2\nstride=2\n\n[connected]\noutput=10\nactivation=linear\n\n[softmax]\n'
+}
+numbered() {
+	named | sed -e '/^name=/d' -e 's/^from=stem$/from=-2/' -e 's/^layers=-1,stem$/layers=-1,0/'
+}
+
+@test "layer names: a name column when a layer has one; names refer as numbers do" {
+	named > "$TMP/named.cfg"
+	numbered > "$TMP/numbered.cfg"
+	run cnn-summary "$TMP/named.cfg"
+	[ "$status" -eq 0 ]
+	[ "$(echo ${lines[0]})" = "layer type name output CxHxW parameters multiply-adds rf" ]
+	[ "$(echo ${lines[1]})" = "0 convolutional stem 4x14x14 40 7,056 3" ]
+	[ "$(echo ${lines[3]})" = "2 shortcut block.1-out 4x14x14 0 784 7" ]
+	[ "$(echo ${lines[5]})" = "4 route 6x14x14 0 0 7" ]
+	# the same network: the same columns but the names, the same totals
+	cnn-summary "$TMP/named.cfg" | cut -c 1-23,36- | sed '$d' > "$TMP/a.txt"
+	cnn-summary "$TMP/numbered.cfg" | sed '$d' > "$TMP/b.txt"
+	diff "$TMP/a.txt" "$TMP/b.txt"
+	# and the same numbers: trained from one seed, both predict alike
+	cnn-load $FASHION/t10k-images-idx3-ubyte.gz $FASHION/t10k-labels-idx1-ubyte.gz |
+		cnn-head -n 64 > "$TMP/64.cnn"
+	for n in named numbered; do
+		cnn-train -m "$TMP/$n.cfg" -o "$TMP/$n.cnnm" -e 1 "$TMP/64.cnn" > /dev/null
+		cnn-predict -m "$TMP/$n.cnnm" "$TMP/64.cnn" | cnn-save -f probabilities -o "$TMP/$n.txt"
+	done
+	cmp "$TMP/named.txt" "$TMP/numbered.txt"
+}
+
+@test "layer names: taken, malformed, or not an earlier layer's, are cfg errors naming the line" {
+	named | sed 's/^name=_branch$/name=stem/' > "$TMP/a.cfg"
+	run cnn-summary "$TMP/a.cfg"
+	assert_error cnn-summary "^cnn-summary: $TMP/a.cfg:25: \[convolutional\]: name=stem is taken by layer 0 \(line 7\)$"
+	for bad in 2nd 'a b' 'conv#1' ''; do
+		named | sed "s/^name=_branch\$/name=$bad/" > "$TMP/b.cfg"
+		run cnn-summary "$TMP/b.cfg"
+		assert_error cnn-summary "^cnn-summary: $TMP/b.cfg:25: \[convolutional\]: name=$bad: want a letter or _, then letters, digits, _, . or -$"
+	done
+	named | sed 's/^layers=-1,stem$/layers=-1,Stem/' > "$TMP/c.cfg"
+	run cnn-summary "$TMP/c.cfg"
+	assert_error cnn-summary "^cnn-summary: $TMP/c.cfg:31: \[route\]: layers=-1,Stem: Stem is not the name of an earlier layer$"
+	named | sed 's/^from=stem$/from=_branch/' > "$TMP/d.cfg"
+	run cnn-summary "$TMP/d.cfg"
+	assert_error cnn-summary "d.cfg:21: \[shortcut\]: from=_branch is not the name of an earlier layer$"
+	named | sed 's/^from=stem$/from=stem,-1/' > "$TMP/e.cfg"
+	run cnn-summary "$TMP/e.cfg"
+	assert_error cnn-summary "e.cfg:21: \[shortcut\]: from=stem,-1: at most 1 layer$"
+	named | sed 's/^from=stem$/from=-9/' > "$TMP/f.cfg"
+	run cnn-summary "$TMP/f.cfg"
+	assert_error cnn-summary "f.cfg:21: \[shortcut\]: from=-9 is not an earlier layer$"
+	printf '[net]\nname=n\nchannels=1\nheight=8\nwidth=8\n[maxpool]\n' > "$TMP/g.cfg"
+	run cnn-summary "$TMP/g.cfg"
+	assert_error cnn-summary "g.cfg:2: unknown key 'name' in \[net\]$"
+}
+
 @test "usage errors exit 2" {
 	run cnn-summary
 	[ "$status" -eq 2 ]

@@ -64,8 +64,8 @@ params_are() {
 	params_are mobilenet_v2 3,504,872
 }
 
-@test "the EfficientNet-B0 without squeeze-excitation has 4,652,008 parameters" {
-	params_are efficientnet 4,652,008
+@test "EfficientNet-B0 (with squeeze-and-excitation) has torchvision's 5,288,548 parameters" {
+	params_are efficientnet 5,288,548
 }
 
 @test "the Fashion-MNIST BN net has 468,138 parameters" {

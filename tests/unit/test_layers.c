@@ -11,6 +11,7 @@
 
 #include "nn/net.h"
 #include "tap.h"
+#include "vectors.h"
 
 #define NET "[net]\nbatch=3\nchannels=2\nheight=6\nwidth=6\n"
 #define CONV(f, act) "[convolutional]\nfilters=" #f "\nsize=3\npad=1\nactivation=" #act "\n"
@@ -23,6 +24,34 @@ static cnn_net *make(const char *cfg_text, const char *name)
 	if (!net)
 		tap_ok(0, "%s: %s", name, cnn_errmsg());
 	return net;
+}
+
+/* The gradient check on n examples: inputs x, labels truth (as vectors). */
+static double gradcheck(cnn_net *net, const float *x, const float *truth, int n, int ch, int h,
+			int w)
+{
+	cnn_batch *b = cnn_batch_new(net, NULL);
+	long in = (long)ch * h * w, out = cnn_net_outputs(net);
+	double worst = -1;
+
+	for (int i = 0; b && i < n; i++) {
+		cnn_record *r = cnn_record_new();
+		cnn_tensor *img = cnn_tensor_new3("image", CNN_F32, ch, h, w);
+		cnn_tensor *label = cnn_tensor_new("label", CNN_F32, 1, (int64_t[]){out});
+		if (!r || !img || !label)
+			return -1;
+		memcpy(img->data, x + i * in, sizeof *x * in);
+		memcpy(label->data, truth + i * out, sizeof *truth * out);
+		cnn_record_put(r, img);
+		cnn_record_put(r, label);
+		if (cnn_batch_add(b, r))
+			tap_ok(0, "a batch: %s", cnn_errmsg());
+		cnn_record_free(r);
+	}
+	if (b && cnn_batch_count(b) == n)
+		worst = cnn_net_gradcheck(net, b, 0, 1e-3, NULL, NULL);
+	cnn_batch_free(b);
+	return worst;
 }
 
 static void check(const char *name, const char *cfg_text, int softmax_truth)
@@ -54,7 +83,7 @@ static void check(const char *name, const char *cfg_text, int softmax_truth)
 		for (long j = 0; j < out && !softmax_truth; j++)
 			truth[i * out + j] /= (float)sum;
 	}
-	worst = cnn_net_gradcheck(net, x, truth, n, 0, 1e-3, NULL, NULL);
+	worst = gradcheck(net, x, truth, n, ch, h, w);
 	tap_ok(worst >= 0 && worst < 2e-3, "gradient check: %s (worst %.1e)", name, worst);
 	free(x);
 	free(truth);
@@ -68,6 +97,56 @@ static void expect_error(const char *cfg_text, const char *want, const char *wha
 
 	tap_ok(!net && strstr(cnn_errmsg(), want), "%s: \"%s\"", what, cnn_errmsg());
 	cnn_net_free(net);
+}
+
+/* [lrn] and [normalization] against PyTorch (tests/vectors/make-lrn.py):
+ * each case's output, and what its backward pass adds to the input's delta
+ * for an upstream gradient g. */
+static void lrn_vectors(void)
+{
+	struct vec_file f;
+	char line[512], cfg[512];
+	int cases = 0;
+
+	if (vec_open(&f, "lrn.vec")) {
+		tap_ok(0, "read lrn.vec: %s", cnn_errmsg());
+		return;
+	}
+	while (vec_header(&f, line, sizeof line)) {
+		int darknet, n, c, h, w, size;
+		vec_ints(&f, line, "darknet", &darknet, 1);
+		vec_ints(&f, line, "n", &n, 1);
+		vec_ints(&f, line, "c", &c, 1);
+		vec_ints(&f, line, "h", &h, 1);
+		vec_ints(&f, line, "w", &w, 1);
+		vec_ints(&f, line, "size", &size, 1);
+		snprintf(cfg, sizeof cfg, "[net]\nbatch=%d\nchannels=%d\nheight=%d\nwidth=%d\n"
+			 "[%s]\nsize=%d\nalpha=%.9g\nbeta=%.9g\nkappa=%.9g\n", n, c, h, w,
+			 darknet ? "normalization" : "lrn", size, vec_double(&f, line, "alpha"),
+			 vec_double(&f, line, "beta"), vec_double(&f, line, "kappa"));
+		long count = (long)n * c * h * w;
+		float *x = vec_floats(&f, count), *g = vec_floats(&f, count);
+		float *y = vec_floats(&f, count), *dx = vec_floats(&f, count);
+		float *got_dx = calloc(count, sizeof *got_dx);
+		cnn_net *net = make(cfg, line);
+		cases++;
+		if (net) {
+			const float *got = cnn_net_forward(net, x, n, 0);
+			cnn_layer *l = &net->layer[0];
+			double ey = got ? tap_relerr(got, y, count) : INFINITY, edx;
+			memcpy(l->delta, g, sizeof *g * count);
+			l->input_delta = got_dx;
+			edx = l->type->backward(l, net) ? INFINITY : tap_relerr(got_dx, dx, count);
+			l->input_delta = NULL;
+			tap_ok(ey <= 1e-5 && edx <= 1e-5, "%s: PyTorch's output (relerr %.1e) and "
+			       "gradient (%.1e)", line, ey, edx);
+		}
+		cnn_net_free(net);
+		free(x), free(g), free(y), free(dx), free(got_dx);
+	}
+	tap_ok(cases >= 8 && !f.bad, "lrn.vec: %d cases, format %s", cases,
+	       f.bad ? "broken" : "fine");
+	vec_close(&f);
 }
 
 int main(void)
@@ -107,6 +186,21 @@ int main(void)
 	check("cost L1", NET CONV(2, tanh) "[connected]\noutput=4\nactivation=linear\n[cost]\ntype=L1\n", 0);
 	check("cost smooth (Huber)", NET CONV(2, tanh) "[connected]\noutput=4\nactivation=tanh\n[cost]\ntype=smooth\nscale=3\n", 0);
 	check("logistic (binary cross-entropy)", NET CONV(2, tanh) "[connected]\noutput=4\nactivation=linear\n[logistic]\n", 0);
+	check("lrn (alpha large enough to matter)", NET CONV(6, tanh) "[lrn]\nsize=3\nalpha=2\nbeta=0.75\nkappa=1\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
+	check("lrn of even size, wider than the channels", NET CONV(3, tanh) "[lrn]\nsize=4\nalpha=3\nbeta=0.5\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
+	check("normalization (darknet's LRN)", NET CONV(5, tanh) "[normalization]\nsize=4\nalpha=0.5\nbeta=1\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
+	check("scale_channels (squeeze-and-excitation)", NET CONV(4, tanh)
+	      "[avgpool]\n[convolutional]\nfilters=4\nsize=1\nactivation=logistic\n[scale_channels]\nfrom=-3\n"
+	      "[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
+	check("scale_channels after a bottleneck, with an activation", NET CONV(4, tanh)
+	      "[avgpool]\n[convolutional]\nfilters=2\nsize=1\nactivation=swish\n[convolutional]\nfilters=4\nsize=1\nactivation=logistic\n"
+	      "[scale_channels]\nfrom=-4\nactivation=tanh\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
+	check("scale_channels scale_wh=1 (a weight per pixel)", NET CONV(3, tanh)
+	      "[convolutional]\nfilters=1\nsize=3\npad=1\nactivation=logistic\n[scale_channels]\nfrom=-2\nscale_wh=1\n"
+	      "[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
+	check("l2norm across the channels of each pixel", NET CONV(4, tanh) "[l2norm]\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
+	check("l2norm of an embedding (FaceNet's)", NET CONV(3, tanh) "[connected]\noutput=5\nactivation=linear\n[l2norm]\n[cost]\ntype=sse\n", 0);
+	lrn_vectors();
 
 	/* Errors name the file and line. */
 	expect_error("batch=1\n[net]\n", "t.cfg:1: 'batch=1' comes before the first [section]", "a key before any section");
@@ -118,6 +212,22 @@ int main(void)
 	expect_error("[convolutional]\nfilters=2\n", "the first section must be [net]", "no [net]");
 	expect_error("<html>\n<body>\n", "t.cfg:1: expected key=value or [section]", "an HTML page");
 	expect_error(NET "[convolutional]\nfilters=2\nsize=9\n", "larger than the padded input", "a kernel larger than the input");
+	expect_error(NET "[lrn]\nkappa=0\n", "t.cfg:7: [lrn] kappa=0: want a number from 1e-06 to 1e+06", "an lrn that could divide by 0");
+	expect_error(NET "[l2norm]\nsize=3\n", "t.cfg:7: unknown key 'size' in [l2norm]", "l2norm has no keys");
+	expect_error(NET CONV(2, tanh) "[avgpool]\n[scale_channels]\n", "t.cfg:12: [scale_channels]: needs from=", "scale_channels without from=");
+	expect_error(NET CONV(2, tanh) "[avgpool]\n[scale_channels]\nfrom=2\n", "t.cfg:12: [scale_channels]: from=2 is not an earlier layer",
+		     "scale_channels from itself");
+	expect_error(NET CONV(2, tanh) "[avgpool]\n[scale_channels]\nfrom=4\n", "t.cfg:12: [scale_channels]: from=4 is not an earlier layer",
+		     "scale_channels from a later layer");
+	expect_error(NET CONV(4, tanh) "[avgpool]\n[convolutional]\nfilters=3\nsize=1\nactivation=logistic\n[scale_channels]\nfrom=-3\n",
+		     "t.cfg:16: [scale_channels]: the input is 3x1x1: layer 0 (4x6x6) wants 4x1x1, a weight for each channel",
+		     "scale_channels with too few weights");
+	expect_error(NET CONV(4, tanh) CONV(4, logistic) "[scale_channels]\nfrom=-2\n",
+		     "t.cfg:16: [scale_channels]: the input is 4x6x6: layer 0 (4x6x6) wants 4x1x1",
+		     "scale_channels of a map by a map");
+	expect_error(NET CONV(4, tanh) "[maxpool]\nsize=2\nstride=2\n[convolutional]\nfilters=1\nsize=1\n[scale_channels]\nfrom=-3\nscale_wh=1\n",
+		     "the input is 1x3x3: layer 0 (4x6x6) wants 1x6x6, a weight for each pixel",
+		     "scale_channels scale_wh=1 of another size");
 
 	/* Shapes and parameter counts: LeNet-5 as the course notes give it. */
 	{

@@ -35,10 +35,11 @@ static void test_integers(void)
 	cnn_net *net;
 
 	snprintf(text, sizeof text, "%s[route]\nlayers=8444444444\n", fc);
-	refused(text, "t.cfg:6: [route] layers=8444444444: want up to 16 whole numbers from "
-		      "-2147483648 to 2147483647", "a layer number past int");
+	refused(text, "t.cfg:5: [route]: layers=8444444444 is not an earlier layer",
+		"a layer number past int");
 	snprintf(text, sizeof text, "%s[route]\nlayers=-1.5\n", fc);
-	refused(text, "t.cfg:6: [route] layers=-1.5: want", "a fractional layer number");
+	refused(text, "t.cfg:5: [route]: layers=-1.5: want earlier layers' numbers or names",
+		"a fractional layer number");
 	refused("[net]\ninputs=4\npolicy=steps\nsteps=1e20\nscales=.1\n[connected]\noutput=2\n",
 		"t.cfg:4: [net] steps=1e20: want up to 16 whole numbers", "steps=1e20");
 	refused("[net]\ninputs=4\nsteps=\n[connected]\noutput=2\n", "t.cfg:3: [net] steps=: want",

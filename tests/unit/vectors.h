@@ -67,6 +67,26 @@ vec_ints(struct vec_file *v, const char *line, const char *key, int *val, int n)
 	}
 }
 
+/* The number of field key. */
+static double __attribute__((unused))
+vec_double(struct vec_file *v, const char *line, const char *key)
+{
+	size_t len = strlen(key);
+	const char *p = line;
+	char *end;
+	double val;
+
+	while ((p = strstr(p, key)) && ((p > line && p[-1] != ' ') || p[len] != '='))
+		p += len;
+	if (!p) {
+		v->bad = 1;
+		return 0;
+	}
+	val = strtod(p + len + 1, &end);
+	v->bad |= end == p + len + 1;
+	return val;
+}
+
 /* The next n floats, in memory the caller frees. */
 static float *__attribute__((unused)) vec_floats(struct vec_file *v, long n)
 {

@@ -34,10 +34,13 @@ def lenet5():
 
 
 def alexnet():
-    """The course notes' single-tower AlexNet (227x227x3, no groups)."""
+    """The course notes' single-tower AlexNet (227x227x3, no groups), local
+    response normalisation after the first two poolings."""
     return nn.Sequential(
         nn.Conv2d(3, 96, 11, 4), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.LocalResponseNorm(5, 1e-4, 0.75, 2),
         nn.Conv2d(96, 256, 5, padding=2), nn.ReLU(), nn.MaxPool2d(3, 2),
+        nn.LocalResponseNorm(5, 1e-4, 0.75, 2),
         nn.Conv2d(256, 384, 3, padding=1), nn.ReLU(),
         nn.Conv2d(384, 384, 3, padding=1), nn.ReLU(),
         nn.Conv2d(384, 256, 3, padding=1), nn.ReLU(), nn.MaxPool2d(3, 2),
@@ -68,16 +71,6 @@ def mobilenet_v1():
                          nn.Linear(1024, 1000))
 
 
-def efficientnet():
-    """torchvision's EfficientNet-B0 without squeeze-and-excitation."""
-    m = tvm.efficientnet_b0(weights=None)
-    for mod in m.modules():
-        for name, child in mod.named_children():
-            if type(child).__name__ == 'SqueezeExcitation':
-                setattr(mod, name, nn.Identity())
-    return m
-
-
 def fashion_bn():
     return nn.Sequential(
         *conv_bn(1, 32, 3), *conv_bn(32, 32, 3), nn.MaxPool2d(2),
@@ -95,7 +88,7 @@ MODELS = [
     ('inception', inception),
     ('mobilenet_v1', mobilenet_v1),
     ('mobilenet_v2', lambda: tvm.mobilenet_v2(weights=None)),
-    ('efficientnet', efficientnet),
+    ('efficientnet', lambda: tvm.efficientnet_b0(weights=None)),
     ('fashion_bn', fashion_bn),
 ]
 

@@ -1,0 +1,39 @@
+/*
+ * example.h - the insides of batches (batch.c), shared with the dataset
+ * (dataset.c) and the trainer (trainer.c); not part of the public interface.
+ *
+ * An example is the record's input and the truth of every field the
+ * network reads.  Kept for many epochs it is bytes, made by
+ * cnn_example_encode() and turned back into a batch's floats by
+ * cnn_example_decode():
+ *
+ *   u32 tag            1: the input is u8 bytes (values / 255), 0: f32
+ *   the input          inputs bytes (padded to 4) or inputs floats
+ *   per field, fixed   size floats
+ *   per field, boxes   u32 rows, then rows x 6 floats
+ *
+ * so that a Fashion-MNIST example takes 784 + 40 bytes, not 3,176.
+ */
+#ifndef EXAMPLE_H
+#define EXAMPLE_H
+
+#include "nn/net.h"
+
+/* The bytes of a record's example, in the batch's scratch space (valid
+ * until the next call); CNN_ERR naming the field at fault. */
+int cnn_example_encode(cnn_batch *b, const cnn_record *r, const unsigned char **bytes,
+		       size_t *len);
+/* Append an encoded example to the batch (which has room for it). */
+int cnn_example_decode(cnn_batch *b, const unsigned char *bytes, size_t len);
+/* The identity of an encoded example: its IDENTITY field, or the class of
+ * its CLASS field (the largest value); CNN_ERR when it has neither. */
+int cnn_example_identity(const cnn_batch *b, const unsigned char *bytes, int64_t *id);
+/* The values of a fixed field of the whole batch, count x size, writable
+ * (mixup blends the labels). */
+float *cnn_batch_fixed(cnn_batch *b, int f);
+/* The network's batch size, which a batch holds. */
+int cnn_batch_room(const cnn_batch *b);
+/* Was the batch made for a network of this input and truth? */
+int cnn_batch_fits(const cnn_batch *b, const cnn_net *net);
+
+#endif
