@@ -122,7 +122,7 @@ int main(int argc, char **argv)
 						       sizeof(float) * l->param[p].count);
 			}
 			for (int i = 0; i < n; i++)
-				if (net->layer[i].type->loss && !net->layer[i].read &&
+				if (cnn_layer_is_loss(&net->layer[i]) &&
 				    net->layer[i].type->loss(&net->layer[i], net, &loss))
 					goto fail;
 			zero = fmin(zero, now() - t0);

@@ -217,18 +217,15 @@ static void check(cnn_trainer *t, int ret)
 
 /* Every record of in, kept by add (training or validation examples). */
 static void keep_all(tool_input *in, cnn_trainer *t,
-		     int (*add)(cnn_trainer *, const cnn_record *), int64_t *kept)
+		     int (*add)(cnn_trainer *, const cnn_record *))
 {
 	cnn_record *rec = cnn_record_new();
 
 	if (!rec)
 		die_lib();
-	while (tool_read(in, rec, 0)) {
+	while (tool_read(in, rec, 0))
 		if (add(t, rec))
 			die_record(in, "%s", cnn_errmsg());
-		if (kept)
-			++*kept;
-	}
 	cnn_record_free(rec);
 }
 
@@ -258,11 +255,10 @@ static void report(void *ctx, int layer, const char *type, const char *param, do
 	       err < 1e-2 ? "ok" : "MISMATCH");
 }
 
-static int gradcheck(cnn_trainer *t, const cnn_net *net, int64_t kept)
+static int gradcheck(cnn_trainer *t)
 {
-	int64_t most = cnn_net_batch(net) < 4 ? cnn_net_batch(net) : 4;
-	int n = (int)(kept < most ? kept : most);
-	double worst = cnn_trainer_gradcheck(t, report, NULL);
+	int n;
+	double worst = cnn_trainer_gradcheck(t, report, NULL, &n);
 
 	if (worst < 0)
 		die_lib();
@@ -400,7 +396,6 @@ int main(int argc, char **argv)
 	cnn_trainer *t;
 	cnn_net *net;
 	tool_input in;
-	int64_t kept = 0;
 
 	tool_init("cnn-train");
 	parse_options(argc, argv);
@@ -428,7 +423,7 @@ int main(int argc, char **argv)
 	if (opt.validation) {
 		tool_input vin;
 		tool_input_init(&vin, 1, (char **)&opt.validation);
-		keep_all(&vin, t, cnn_trainer_add_validation, NULL);
+		keep_all(&vin, t, cnn_trainer_add_validation);
 	}
 	tool_input_init(&in, argc - optind, argv + optind);
 	signal(SIGINT, on_stop);
@@ -436,9 +431,9 @@ int main(int argc, char **argv)
 	if (opt.one_pass) {
 		train_stream(t, &in);
 	} else {
-		keep_all(&in, t, cnn_trainer_add, &kept);
+		keep_all(&in, t, cnn_trainer_add);
 		if (opt.gradcheck)
-			return gradcheck(t, net, kept);
+			return gradcheck(t);
 		check(t, cnn_trainer_run(t));
 	}
 	cnn_trainer_free(t);

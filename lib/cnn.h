@@ -919,7 +919,7 @@ int cnn_net_visit_params(cnn_net *net, cnn_param_visit visit, void *ctx);
  *   CNN_TRUTH_CLASS     "label": a class index (an integer scalar, made the
  *                       one-hot vector) or a vector of `size` values (soft
  *                       labels, regression targets)
- *   CNN_TRUTH_BOXES     "boxes_true": N x 6 rows (x1 y1 x2 y2 class score,
+ *   CNN_TRUTH_BOXES     "boxes_true": N x 6 rows (x1 y1 x2 y2 score class,
  *                       cnn-boxes(1)), any N per record, 0 included
  *   CNN_TRUTH_MASK      "mask": H x W class indices, `size` = H * W
  *   CNN_TRUTH_IDENTITY  "label": an integer that says which examples are
@@ -1043,8 +1043,10 @@ int64_t cnn_trainer_saved_step(const cnn_trainer *t);
 /* The epoch (from 1) and the batch of it (from 0) to train next. */
 int64_t cnn_trainer_position(const cnn_trainer *t, int64_t *batch);
 /* Compare the gradients with numeric ones on the first (up to 4) kept
- * examples; the worst disagreement, or < 0 on failure. */
-double cnn_trainer_gradcheck(cnn_trainer *t, cnn_gradcheck_report report, void *ctx);
+ * examples, how many in *examples; the worst disagreement, or < 0 on
+ * failure. */
+double cnn_trainer_gradcheck(cnn_trainer *t, cnn_gradcheck_report report, void *ctx,
+			     int *examples);
 
 /* ------------------------------------------------------ darknet weights */
 

@@ -67,28 +67,34 @@ cnn_batch *cnn_batch_new(const cnn_net *net, const char *input)
 	b->inputs = (long)c * h * w;
 	b->room = cnn_net_batch(net);
 	b->nfields = cnn_net_truth(net, &fields);
-	b->x = malloc(sizeof *b->x * b->room * b->inputs);
-	if (!b->x)
-		goto fail;
 	for (int f = 0; f < b->nfields; f++) {
 		struct field *fd = &b->field[f];
 		fd->spec = fields[f];
 		snprintf(fd->name, sizeof fd->name, "%s", fields[f].name);
 		fd->spec.name = fd->name;
 		cnn_net_truth_reader(net, f, fd->reader, sizeof fd->reader);
-		if (fields[f].form == CNN_TRUTH_BOXES) {
-			fd->start = calloc(b->room + 1, sizeof *fd->start);
-			if (!fd->start)
-				goto fail;
-		} else if (!(fd->values = malloc(sizeof(float) * b->room * fd->spec.size))) {
-			goto fail;
-		}
 	}
 	return b;
-fail:
-	cnn_batch_free(b);
-	cnn_error("out of memory for a batch");
-	return NULL;
+}
+
+/* The room for the examples' values, on the first example decoded: a
+ * dataset's batch only ever encodes and needs none. */
+static int make_room(cnn_batch *b)
+{
+	if (b->x)
+		return CNN_OK;
+	for (int f = 0; f < b->nfields; f++) {
+		struct field *fd = &b->field[f];
+		if (fd->spec.form == CNN_TRUTH_BOXES && !fd->start)
+			fd->start = calloc(b->room + 1, sizeof *fd->start);
+		else if (fd->spec.form != CNN_TRUTH_BOXES && !fd->values)
+			fd->values = malloc(sizeof(float) * b->room * fd->spec.size);
+		if (!fd->start && !fd->values)
+			return cnn_error("out of memory for a batch");
+	}
+	if (!(b->x = malloc(sizeof *b->x * b->room * b->inputs)))
+		return cnn_error("out of memory for a batch");
+	return CNN_OK;
 }
 
 void cnn_batch_free(cnn_batch *b)
@@ -152,7 +158,8 @@ const float *cnn_batch_truth(const cnn_batch *b, int f, int i, int64_t *rows)
 	}
 	if (rows)
 		*rows = fd->start[i + 1] - fd->start[i];
-	return fd->values + fd->start[i] * CNN_BOX_FIELDS;
+	/* No boxes in the whole batch: nothing allocated, nothing to point at. */
+	return fd->values ? fd->values + fd->start[i] * CNN_BOX_FIELDS : NULL;
 }
 
 float *cnn_batch_fixed(cnn_batch *b, int f)
@@ -180,10 +187,13 @@ static void *put(struct writer *wr, size_t bytes)
 {
 	size_t at = wr->len;
 
-	bytes = (bytes + 3) & ~(size_t)3;
-	if (reserve((void **)&wr->b->scratch, &wr->b->scratch_cap, at + bytes, 1))
+	size_t padded = (bytes + 3) & ~(size_t)3;
+
+	if (reserve((void **)&wr->b->scratch, &wr->b->scratch_cap, at + padded, 1))
 		return NULL;
-	wr->len += bytes;
+	/* The padding is written too: the bytes may go to a file. */
+	memset(wr->b->scratch + at + bytes, 0, padded - bytes);
+	wr->len += padded;
 	return wr->b->scratch + at;
 }
 
@@ -280,8 +290,11 @@ static int encode_field(struct writer *wr, const struct field *fd, const cnn_ten
 	float *p;
 
 	if (fd->spec.form == CNN_TRUTH_BOXES) {
-		if (cnn_boxes_check(t, 1) || put_u32(wr, (uint32_t)t->dim[0]) ||
-		    !(p = put(wr, sizeof(float) * t->dim[0] * CNN_BOX_FIELDS)))
+		if (cnn_boxes_check(t, 1) || put_u32(wr, (uint32_t)t->dim[0]))
+			return CNN_ERR;
+		if (t->dim[0] == 0)
+			return CNN_OK;
+		if (!(p = put(wr, sizeof(float) * t->dim[0] * CNN_BOX_FIELDS)))
 			return CNN_ERR;
 		memcpy(p, t->data, sizeof(float) * t->dim[0] * CNN_BOX_FIELDS);
 		return CNN_OK;
@@ -350,9 +363,11 @@ static const unsigned char *decode_input(cnn_batch *b, const unsigned char *p)
 
 int cnn_example_decode(cnn_batch *b, const unsigned char *bytes, size_t len)
 {
-	const unsigned char *p = decode_input(b, bytes);
+	const unsigned char *p;
 
-	(void)len;
+	if (make_room(b))
+		return CNN_ERR;
+	p = decode_input(b, bytes);
 	for (int f = 0; f < b->nfields; f++) {
 		struct field *fd = &b->field[f];
 		if (fd->spec.form != CNN_TRUTH_BOXES) {
@@ -364,48 +379,65 @@ int cnn_example_decode(cnn_batch *b, const unsigned char *bytes, size_t len)
 		uint32_t rows;
 		memcpy(&rows, p, sizeof rows);
 		p += sizeof rows;
+		fd->start[b->n + 1] = fd->start[b->n] + rows;
+		if (rows == 0)
+			continue;
 		if (reserve((void **)&fd->values, &fd->cap, fd->len + (size_t)rows * CNN_BOX_FIELDS,
 			    sizeof(float)))
 			return CNN_ERR;
 		memcpy(fd->values + fd->len, p, sizeof(float) * rows * CNN_BOX_FIELDS);
 		p += sizeof(float) * rows * CNN_BOX_FIELDS;
 		fd->len += (size_t)rows * CNN_BOX_FIELDS;
-		fd->start[b->n + 1] = fd->start[b->n] + rows;
 	}
+	/* Encoding and decoding must agree on the layout to the byte. */
+	if (p != bytes + len)
+		return cnn_error("an example of %zu bytes decoded as %zu", len,
+				 (size_t)(p - bytes));
 	b->n++;
 	return CNN_OK;
 }
 
-int cnn_example_identity(const cnn_batch *b, const unsigned char *bytes, int64_t *id)
+/* Where field f of an encoded example starts. */
+static const unsigned char *field_at(const cnn_batch *b, const unsigned char *bytes, int f)
 {
-	uint32_t u8;
+	uint32_t u8, rows;
 	const unsigned char *p = bytes;
 
 	memcpy(&u8, p, sizeof u8);
 	p += sizeof u8 + (u8 ? (size_t)((b->inputs + 3) & ~3L) : sizeof(float) * b->inputs);
-	for (int f = 0; f < b->nfields; f++) {
-		const struct field *fd = &b->field[f];
-		const float *v = (const float *)p;
-		uint32_t rows = 0;
-		if (fd->spec.form == CNN_TRUTH_BOXES) {
-			memcpy(&rows, p, sizeof rows);
-			p += sizeof rows + sizeof(float) * rows * CNN_BOX_FIELDS;
+	for (int i = 0; i < f; i++) {
+		if (b->field[i].spec.form != CNN_TRUTH_BOXES) {
+			p += sizeof(float) * b->field[i].spec.size;
 			continue;
 		}
-		if (fd->spec.form == CNN_TRUTH_IDENTITY || fd->spec.form == CNN_TRUTH_CLASS) {
-			long best = 0;
-			float vi, vb;
+		memcpy(&rows, p, sizeof rows);
+		p += sizeof rows + sizeof(float) * rows * CNN_BOX_FIELDS;
+	}
+	return p;
+}
+
+/* The identity field if there is one, else the class of a class field. */
+int cnn_example_identity(const cnn_batch *b, const unsigned char *bytes, int64_t *id)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (int f = 0; f < b->nfields; f++) {
+			const struct field *fd = &b->field[f];
+			const unsigned char *p = field_at(b, bytes, f);
+			float v, best;
+			long k = 0;
+			if (fd->spec.form != (pass ? CNN_TRUTH_CLASS : CNN_TRUTH_IDENTITY))
+				continue;
+			memcpy(&best, p, sizeof best);
 			for (long i = 1; i < fd->spec.size; i++) {
-				memcpy(&vi, v + i, sizeof vi);
-				memcpy(&vb, v + best, sizeof vb);
-				best = vi > vb ? i : best;
+				memcpy(&v, p + i * sizeof v, sizeof v);
+				if (v > best) {
+					best = v;
+					k = i;
+				}
 			}
-			memcpy(&vb, v + best, sizeof vb);
-			*id = fd->spec.form == CNN_TRUTH_IDENTITY ? (int64_t)vb : best;
+			*id = pass ? k : (int64_t)best;
 			return CNN_OK;
 		}
-		p += sizeof(float) * fd->spec.size;
-	}
 	return cnn_error("the examples have no identity or class label to sample by");
 }
 

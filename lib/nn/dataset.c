@@ -60,6 +60,22 @@ int64_t cnn_dataset_count(const cnn_dataset *ds)
 	return ds->count;
 }
 
+/* All n bytes, however many write() takes at a time. */
+static int write_all(int fd, const unsigned char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t done = write(fd, p, n);
+		if (done < 0 && errno == EINTR)
+			continue;
+		if (done <= 0)
+			return cnn_error("temporary file: %s", done < 0 ? strerror(errno)
+								   : "nothing written");
+		p += done;
+		n -= (size_t)done;
+	}
+	return CNN_OK;
+}
+
 /* Move what is in memory to a temporary file, and append there from now. */
 static int spill(cnn_dataset *ds)
 {
@@ -70,8 +86,8 @@ static int spill(cnn_dataset *ds)
 	if ((ds->fd = mkstemp(path)) < 0)
 		return cnn_error("%s: %s", path, strerror(errno));
 	unlink(path);
-	if (write(ds->fd, ds->mem, ds->len) != (ssize_t)ds->len)
-		return cnn_error("temporary file: %s", strerror(errno));
+	if (write_all(ds->fd, ds->mem, ds->len))
+		return CNN_ERR;
 	free(ds->mem);
 	ds->mem = NULL;
 	ds->cap = 0;
@@ -83,8 +99,8 @@ static int store(cnn_dataset *ds, const unsigned char *e, size_t n)
 	if (ds->fd < 0 && ds->len + n > ds->limit && ds->len > 0 && spill(ds))
 		return CNN_ERR;
 	if (ds->fd >= 0) {
-		if (write(ds->fd, e, n) != (ssize_t)n)
-			return cnn_error("temporary file: %s", strerror(errno));
+		if (write_all(ds->fd, e, n))
+			return CNN_ERR;
 	} else {
 		if (ds->len + n > ds->cap) {
 			size_t cap = ds->cap ? 2 * ds->cap : 64 * n;

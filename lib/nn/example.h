@@ -12,7 +12,7 @@
  *   per field, fixed   size floats
  *   per field, boxes   u32 rows, then rows x 6 floats
  *
- * so that a Fashion-MNIST example takes 784 + 40 bytes, not 3,176.
+ * so that a Fashion-MNIST example takes 4 + 784 + 40 bytes, not 3,180.
  */
 #ifndef EXAMPLE_H
 #define EXAMPLE_H
@@ -25,8 +25,9 @@ int cnn_example_encode(cnn_batch *b, const cnn_record *r, const unsigned char **
 		       size_t *len);
 /* Append an encoded example to the batch (which has room for it). */
 int cnn_example_decode(cnn_batch *b, const unsigned char *bytes, size_t len);
-/* The identity of an encoded example: its IDENTITY field, or the class of
- * its CLASS field (the largest value); CNN_ERR when it has neither. */
+/* The identity of an encoded example: its IDENTITY field, or if it has
+ * none the class of its CLASS field (the largest value); CNN_ERR when it
+ * has neither. */
 int cnn_example_identity(const cnn_batch *b, const unsigned char *bytes, int64_t *id);
 /* The values of a fixed field of the whole batch, count x size, writable
  * (mixup blends the labels). */

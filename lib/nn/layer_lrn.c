@@ -8,8 +8,9 @@
  *
  * over size channels, those past the edges counting as 0: a strong
  * response damps its neighbours' (AlexNet's "lateral inhibition").  [lrn]
- * takes s = alpha / size, kappa 2 and, for an even size, the extra channel
- * before c, as PyTorch; darknet's [normalization] takes s = alpha, kappa 1
+ * takes s = alpha / size and, for an even size, the extra channel before
+ * c, as PyTorch, with AlexNet's kappa 2 by default (PyTorch's is 1);
+ * darknet's [normalization] takes s = alpha, kappa 1 by default
  * and the extra channel after c, so that darknet's files keep darknet's
  * numbers.  No parameters.
  */

@@ -196,8 +196,9 @@ static int build_layer(cnn_net *net, int i, cnn_cfg_section *s)
 	return cnn_layer_alloc_output(l, net);
 }
 
-/* Is layer l one of the network's losses: a loss type that feeds nothing? */
-static int is_loss(const cnn_layer *l)
+static const char *const form_names[] = {"a class", "boxes", "a mask", "an identity"};
+
+int cnn_layer_is_loss(const cnn_layer *l)
 {
 	return l->type->loss && !l->read;
 }
@@ -210,7 +211,7 @@ static int collect_truth(cnn_net *net)
 		cnn_layer *l = &net->layer[i];
 		const cnn_cfg_section *s = cnn_cfg_section_at(net->cfg, i + 1);
 		int f = 0;
-		if (!is_loss(l))
+		if (!cnn_layer_is_loss(l))
 			continue;
 		while (f < net->ntruth && strcmp(net->truth[f].name, l->truth.name))
 			f++;
@@ -223,9 +224,11 @@ static int collect_truth(cnn_net *net)
 			net->ntruth++;
 		} else if (net->truth[f].form != l->truth.form ||
 			   net->truth[f].size != l->truth.size) {
-			return cnn_cfg_error(s, "reads \"%s\" as %ld values, but layer %d reads it "
-					     "as %ld", l->truth.name, l->truth.size,
-					     net->truth_layer[f], net->truth[f].size);
+			return cnn_cfg_error(s, "reads \"%s\" as %s of %ld values, but layer %d "
+					     "reads it as %s of %ld", l->truth.name,
+					     form_names[l->truth.form], l->truth.size,
+					     net->truth_layer[f], form_names[net->truth[f].form],
+					     net->truth[f].size);
 		}
 		l->truth_index = f;
 	}
@@ -519,7 +522,7 @@ static int losses(cnn_net *net, double *loss)
 	for (int i = 0; i < net->nlayers; i++) {
 		cnn_layer *l = &net->layer[i];
 		double one;
-		if (!is_loss(l))
+		if (!cnn_layer_is_loss(l))
 			continue;
 		if (l->type->loss(l, net, &one))
 			return cnn_error_context("layer %d [%s] loss", i, l->type->name);

@@ -129,6 +129,9 @@ int cnn_net_claim(cnn_net *net, int copies, int ndim, const int64_t *dim, const 
  * examples of a fixed field follow one another: example 0's values start
  * an n x size array. */
 const float *cnn_layer_truth(const cnn_layer *l, const cnn_net *net, int i, int64_t *rows);
+/* Is the layer one of the network's losses: a loss type that feeds no
+ * other layer? */
+int cnn_layer_is_loss(const cnn_layer *l);
 /* "layer 7 [softmax]": the first layer that reads truth field f. */
 void cnn_net_truth_reader(const cnn_net *net, int f, char *buf, size_t size);
 /* Layer names and references (layerref.c).  While building layer l: take

@@ -52,6 +52,16 @@ static int class_field(const cnn_net *net)
 												 : -1;
 }
 
+static int check_pk(const cnn_trainer *t)
+{
+	int P = t->o.pk_identities, K = t->o.pk_examples;
+
+	if (P > 0 && (int64_t)P * K != cnn_net_batch(t->net))
+		return cnn_error("P x K sampling: %d identities x %d examples is not the batch of %d",
+				 P, K, cnn_net_batch(t->net));
+	return CNN_OK;
+}
+
 cnn_trainer *cnn_trainer_new(cnn_net *net, const cnn_train_options *o)
 {
 	cnn_trainer *t = calloc(1, sizeof *t);
@@ -68,24 +78,20 @@ cnn_trainer *cnn_trainer_new(cnn_net *net, const cnn_train_options *o)
 	t->input = strdup(o->input ? o->input : "image");
 	t->o.output = t->output;
 	t->o.input = t->input;
-	if ((o->output && !t->output) || !t->input || !(t->batch = cnn_batch_new(net, t->input)) ||
-	    !(t->clean = malloc(sizeof(float) * cnn_net_batch(net) * cnn_net_outputs(net))))
+	if ((o->output && !t->output) || !t->input ||
+	    !(t->clean = malloc(sizeof(float) * cnn_net_batch(net) * cnn_net_outputs(net)))) {
+		cnn_error("out of memory");
+		goto fail;
+	}
+	if (!(t->batch = cnn_batch_new(net, t->input)) || check_pk(t))
 		goto fail;
 	if (o->mixup > 0 && t->label < 0) {
 		cnn_error("mixup blends class labels, and this network's loss reads no \"label\" "
 			  "of one value per output");
 		goto fail;
 	}
-	if (o->pk_identities > 0 &&
-	    (int64_t)o->pk_identities * o->pk_examples != cnn_net_batch(net)) {
-		cnn_error("P x K sampling: %d identities x %d examples is not the batch of %d",
-			  o->pk_identities, o->pk_examples, cnn_net_batch(net));
-		goto fail;
-	}
 	return t;
 fail:
-	if (cnn_errmsg()[0] == 0)
-		cnn_error("out of memory");
 	cnn_trainer_free(t);
 	return NULL;
 }
@@ -105,6 +111,15 @@ void cnn_trainer_free(cnn_trainer *t)
 
 int cnn_trainer_resume(cnn_trainer *t, const cnn_record *state)
 {
+	/* The order of a P x K run is P x K's: a resumed run samples alike. */
+	if (cnn_record_get(state, "pk_identities")) {
+		t->o.pk_identities = (int)cnn_record_i64(state, "pk_identities");
+		t->o.pk_examples = (int)cnn_record_i64(state, "pk_examples");
+	} else {
+		t->o.pk_identities = t->o.pk_examples = 0;
+	}
+	if (check_pk(t))
+		return CNN_ERR;
 	t->epoch = cnn_record_i64(state, "epoch");
 	t->next = cnn_record_i64(state, "batch");
 	t->tally.count = cnn_record_i64(state, "epoch_count");
@@ -203,8 +218,6 @@ static void report(cnn_trainer *t, int kind, int64_t epoch, int64_t batches)
 		.images_per_s = s->count / (t->seconds > 0 ? t->seconds : 1),
 	};
 
-	if (kind == CNN_REPORT_PROGRESS)
-		r.images_per_s = s->count / t->seconds;
 	if (t->o.report)
 		t->o.report(t->o.ctx, &r);
 }
@@ -237,10 +250,12 @@ static int report_epoch(cnn_trainer *t)
 
 static int save(cnn_trainer *t, int64_t epoch, int64_t batch)
 {
-	cnn_record *r = cnn_record_new();
+	cnn_record *r;
 	int ret;
 
-	if (!r)
+	if (!t->output)
+		return cnn_error("no file to write the model to");
+	if (!(r = cnn_record_new()))
 		return CNN_ERR;
 	ret = cnn_record_put_i64(r, "epoch", epoch) || cnn_record_put_i64(r, "batch", batch) ||
 	      cnn_record_put_i64(r, "seed", (int64_t)t->o.seed) ||
@@ -248,6 +263,9 @@ static int save(cnn_trainer *t, int64_t epoch, int64_t batch)
 	      cnn_record_put_f64(r, "epoch_loss", t->tally.loss) ||
 	      cnn_record_put_i64(r, "epoch_correct", t->tally.correct) ||
 	      cnn_record_put_i64(r, "epoch_count", t->tally.count) ||
+	      (t->o.pk_identities &&
+	       (cnn_record_put_i64(r, "pk_identities", t->o.pk_identities) ||
+		cnn_record_put_i64(r, "pk_examples", t->o.pk_examples))) ||
 	      cnn_net_save(t->net, t->output, r, 1);
 	cnn_record_free(r);
 	if (ret == CNN_OK)
@@ -398,8 +416,9 @@ static void draw(int64_t (*members)[2], const struct identity *d, int K, cnn_rng
 
 /* P x K: the identities in a fresh order, P to a batch, each with K of its
  * examples, as the batch-hard triplet loss wants (Hermans et al. 2017).
- * An epoch visits every identity once; the last nid % P are left for the
- * next epoch's order.  The examples placed, or CNN_ERR. */
+ * An epoch visits every identity once, but for the nid % P that do not
+ * fill a last batch, which sit it out.  The examples placed (at most
+ * n x K), or CNN_ERR. */
 static int64_t order_pk(const cnn_trainer *t, int64_t *order, int64_t n)
 {
 	int P = t->o.pk_identities, K = t->o.pk_examples;
@@ -451,7 +470,9 @@ int cnn_trainer_run(cnn_trainer *t)
 {
 	int batch = cnn_net_batch(t->net), ret = CNN_OK;
 	int64_t n = t->train ? cnn_dataset_count(t->train) : 0;
-	int64_t *order = malloc(sizeof *order * (n ? n : 1));
+	/* P x K repeats the examples of identities with fewer than K. */
+	int64_t room = t->o.pk_identities ? n * t->o.pk_examples : n;
+	int64_t *order = malloc(sizeof *order * (room ? room : 1));
 
 	if (!order || n == 0 || cnn_dataset_seal(t->train) || (t->val && cnn_dataset_seal(t->val))) {
 		if (!order)
@@ -540,15 +561,15 @@ int cnn_trainer_finish(cnn_trainer *t)
 	return CNN_OK;
 }
 
-double cnn_trainer_gradcheck(cnn_trainer *t, cnn_gradcheck_report rep, void *ctx)
+double cnn_trainer_gradcheck(cnn_trainer *t, cnn_gradcheck_report rep, void *ctx, int *examples)
 {
 	int64_t idx[4] = {0, 1, 2, 3}, most = cnn_net_batch(t->net) < 4 ? cnn_net_batch(t->net) : 4;
 	int64_t n = t->train ? cnn_dataset_count(t->train) : 0;
 
 	if (n == 0)
 		return cnn_error("no examples to check the gradients on"), -1;
-	if (cnn_dataset_seal(t->train) ||
-	    cnn_dataset_batch(t->train, idx, (int)(n < most ? n : most), t->batch))
+	*examples = (int)(n < most ? n : most);
+	if (cnn_dataset_seal(t->train) || cnn_dataset_batch(t->train, idx, *examples, t->batch))
 		return -1;
 	return cnn_net_gradcheck(t->net, t->batch, 20, 1e-3, rep, ctx);
 }

@@ -236,6 +236,39 @@ static void test_pk(const char *dir)
 	unlink(out);
 }
 
+/* Identities of one example each: every batch repeats each K times (and
+ * the order, P x K per identity, is longer than the examples). */
+static void test_pk_singletons(const char *dir)
+{
+	char out[4096];
+	cnn_net *net = make("[net]\nbatch=12\nchannels=1\nheight=1\nwidth=1\n[identity_probe]\n", 1);
+	cnn_train_options o = {.output = out, .epochs = 1, .seed = 2, .memory = 1 << 20,
+			       .pk_identities = 3, .pk_examples = 4};
+	cnn_trainer *t;
+	int ok = 1;
+
+	snprintf(out, sizeof out, "%s/pk1.cnnm", dir);
+	t = net ? cnn_trainer_new(net, &o) : NULL;
+	for (int id = 0; t && id < 7; id++) {
+		cnn_record *r = cnn_record_new();
+		cnn_tensor *img = cnn_tensor_new3("image", CNN_F32, 1, 1, 1);
+		*(float *)img->data = (float)id;
+		cnn_record_put(r, img);
+		cnn_record_put_i64(r, "label", id);
+		ok &= cnn_trainer_add(t, r) == CNN_OK;
+		cnn_record_free(r);
+	}
+	testloss_nseen = 0;
+	ok &= t && cnn_trainer_run(t) == CNN_OK && testloss_nseen == 24;
+	for (int i = 0; ok && i < testloss_nseen; i++)
+		ok &= testloss_seen[i][0] == testloss_seen[i][1] &&
+		      testloss_seen[i][0] == testloss_seen[i - i % 4][0];
+	tap_ok(ok, "P x K with one example an identity: 2 batches, each example K times");
+	cnn_trainer_free(t);
+	cnn_net_free(net);
+	unlink(out);
+}
+
 int main(void)
 {
 	char dir[] = "/tmp/test-truth-XXXXXX";
@@ -246,6 +279,7 @@ int main(void)
 	test_missing_field();
 	test_training(dir);
 	test_pk(dir);
+	test_pk_singletons(dir);
 	rmdir(dir);
 	return tap_done();
 }
