@@ -859,6 +859,9 @@ int cnn_augment_add(cnn_augment *a, const char *name, const char *args)
 	if ((k->range == RANGE_ONE && op.lo < 0) ||
 	    (strcmp(k->name, "elastic") == 0 && op.sigma <= 0) ||
 	    ((strcmp(k->name, "noise") == 0 || strcmp(k->name, "blur") == 0) && op.lo < 0) ||
+	    /* Each pixel costs 6 sigma multiply-adds; past 64 pixels a blur
+	     * is a flat grey, and a typo would take hours. */
+	    (strcmp(k->name, "blur") == 0 && op.hi > 64) ||
 	    ((strcmp(k->name, "mixup") == 0) && op.lo <= 0) ||
 	    /* Half a turn either way is every hue (torchvision's bound). */
 	    (k->apply == aug_hue && !(op.lo >= -0.5 && op.hi <= 0.5)))

@@ -12,6 +12,10 @@
 #include <stdint.h>
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+/* CNN_MAX_TENSOR_BYTES for the harness, "67108864" (64 MiB) unless it
+ * defines its own. */
+extern const char *fuzz_tensor_cap;
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* The path of a file that holds exactly data[0..size), rewritten at each
