@@ -68,9 +68,10 @@ $(foreach isa,$(ISAS),$(eval $(call simd_rule,$(isa))))
 
 # Augmentation gives the same numbers on every machine for a seed: no
 # multiply-adds fused on the instruction sets that have them and not on the
-# others.
+# others.  The resizes of imported networks' inputs (vision/fit.c) compute
+# in double as TensorFlow does.
 EXACT_OBJ := $(patsubst %,$(B)/lib/%.o,vision/augment vision/augment_colour \
-	vision/augment_geometry io/image vision/imagestats) \
+	vision/augment_geometry io/image vision/imagestats vision/fit) \
 	$(foreach isa,$(ISAS),$(B)/lib/simd/pixels-$(isa).o)
 $(EXACT_OBJ): XCFLAGS += -ffp-contract=off
 

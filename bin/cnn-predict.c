@@ -44,6 +44,8 @@ static struct {
 
 static cnn_net *nets[16];
 static int in_c, in_h, in_w;
+static cnn_input_rule rule;  /* the models' own input rule, when they have one */
+static int has_rule;
 static long classes;
 
 /* --features: the layer, and the shape of one record's features. */
@@ -55,6 +57,7 @@ static long feature_size;
 static void load_models(void)
 {
 	for (int i = 0; i < opt.nmodels; i++) {
+		cnn_input_rule other;
 		int c, h, w;
 		tool_note_input(opt.models[i]);
 		if (!(nets[i] = cnn_net_load(opt.models[i], opt.batch * opt.crops, NULL)))
@@ -63,6 +66,13 @@ static void load_models(void)
 		if (i == 0) {
 			in_c = c, in_h = h, in_w = w;
 			classes = cnn_net_outputs(nets[i]);
+			cnn_net_input_rule(nets[i], &rule);
+			has_rule = cnn_net_has_input_rule(nets[i]);
+		} else if (cnn_net_has_input_rule(nets[i]) != has_rule ||
+			   (cnn_net_input_rule(nets[i], &other), other.resize != rule.resize ||
+			    other.pad_square != rule.pad_square)) {
+			die("%s and %s make their inputs by different rules (resize=, "
+			    "pad_square=)", opt.models[i], opt.models[0]);
 		} else if (c != in_c || h != in_h || w != in_w ||
 			   cnn_net_outputs(nets[i]) != classes) {
 			die("%s takes %dx%dx%d to %ld outputs, unlike %s (%dx%dx%d to %ld)",
@@ -113,14 +123,15 @@ static cnn_tensor *fit(const tool_input *in, cnn_tensor *img, int64_t h, int64_t
 	}
 	if (img->dim[0] == in_c && img->dim[1] == h && img->dim[2] == w)
 		return img;
-	if (!opt.resize)
+	/* A model's own rule sizes its input; channels are the user's call. */
+	if (!opt.resize && (!has_rule || img->dim[0] != in_c))
 		die_record(in, "tensor \"%s\" is %s, the model takes %dx%dx%d (--resize "
 			   "converts)", img->name, cnn_tensor_describe(img, desc, sizeof desc), in_c,
 			   in_h, in_w);
 	if (t->dim[0] != in_c && !(t = cnn_image_channels(img, in_c)))
 		die_record(in, "%s", cnn_errmsg());
 	if (t->dim[1] != h || t->dim[2] != w) {
-		cnn_tensor *r = cnn_image_resize(t, h, w);
+		cnn_tensor *r = has_rule ? cnn_image_fit(t, h, w, &rule) : cnn_image_resize(t, h, w);
 		if (!r)
 			die_record(in, "%s", cnn_errmsg());
 		if (t != img)

@@ -214,6 +214,14 @@ int cnn_image_save(const char *path, const cnn_tensor *img, int quality);
  * (no aliasing).  Any numeric dtype; the result has the same dtype. */
 cnn_tensor *cnn_image_resize(const cnn_tensor *img, int64_t h, int64_t w);
 
+/* An image (C x H x W, any numeric dtype) as a network of input C x h x w
+ * takes it by rule (cnn_input_rule above): f32 on the network's scale
+ * (cnn_input_value: u8 / 255), padded and resized as the rule says,
+ * computed in double and rounded once to float. */
+struct cnn_input_rule;
+cnn_tensor *cnn_image_fit(const cnn_tensor *img, int64_t h, int64_t w,
+			  const struct cnn_input_rule *rule);
+
 /* Convert between 1 (gray), 2 (gray+alpha), 3 (RGB) and 4 (RGBA) channels.
  * RGB to gray uses ITU-R BT.601 luma (0.299, 0.587, 0.114); dropping alpha
  * discards it; adding alpha makes it opaque (the dtype's maximum, 1.0 for
@@ -803,6 +811,27 @@ const cnn_cfg *cnn_net_cfg(const cnn_net *net);
 void cnn_net_input_shape(const cnn_net *net, int *c, int *h, int *w);
 long cnn_net_outputs(const cnn_net *net);       /* of the last layer, per example */
 int cnn_net_batch(const cnn_net *net);
+
+/* How an image of another size becomes the network's input: [net]'s
+ * resize= and pad_square= (our keys, cnn-cfg(5)), the rule the network was
+ * made with, which cnn_image_fit() (below) applies. */
+enum cnn_resize {
+	CNN_RESIZE_DEFAULT,       /* cnn_image_resize(): bilinear up, area down */
+	CNN_RESIZE_TF_LEGACY,     /* TensorFlow's bilinear, align_corners false,
+				   * half_pixel_centers false (face-api) */
+	CNN_RESIZE_ALIGN_CORNERS  /* bilinear with the corners' pixels aligned
+				   * (TensorFlow's align_corners true, nsfwjs) */
+};
+
+typedef struct cnn_input_rule {
+	int resize;               /* enum cnn_resize */
+	int pad_square;           /* pad to a square with zeros at the bottom
+				   * and right first (face-api) */
+} cnn_input_rule;
+
+void cnn_net_input_rule(const cnn_net *net, cnn_input_rule *rule);
+/* Does the network come with a rule of its own (a key in its [net])? */
+int cnn_net_has_input_rule(const cnn_net *net);
 
 /* Forward n <= batch examples (x: n x c*h*w); the last layer's outputs,
  * n x outputs, valid until the next call; NULL on failure.  train selects

@@ -53,6 +53,7 @@ static int backward_frozen(cnn_net *net, int last, float *dx)
 	}
 	net->no_param_grads = 0;
 	first->input_delta = keep;
+	cnn_net_unnormalise_grad(net, dx, net->n);
 	return ret;
 }
 

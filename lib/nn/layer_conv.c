@@ -1,7 +1,8 @@
 /*
  * layer_conv.c - [convolutional] and [deconvolutional] (transposed
- * convolution): filters, size, stride, pad or padding, dilation, groups,
- * batch_normalize, activation.
+ * convolution): filters, size, stride, pad or padding (or same, our key
+ * for TensorFlow's SAME: the odd pixel of padding after), dilation,
+ * groups, batch_normalize, activation.
  *
  * A transposed convolution is the backward pass of the convolution that
  * maps its output back to its input, so both layers describe that one
@@ -26,7 +27,7 @@ struct conv_state {
 static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s, int transposed)
 {
 	struct conv_state *st = calloc(1, sizeof *st);
-	int filters, size, stride, pad, padding, dilation, groups, act;
+	int filters, size, stride, pad, padding, dilation, groups, act, same;
 	cnn_conv *cv;
 
 	if (!(l->state = st))
@@ -40,8 +41,12 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s, int transposed)
 	    cnn_cfg_int(s, "dilation", 1, 1, 1 << 10, &dilation) ||
 	    cnn_cfg_int(s, "groups", 1, 1, 1 << 16, &groups) ||
 	    cnn_cfg_int(s, "batch_normalize", 0, 0, 1, &st->bn_on) ||
+	    cnn_cfg_int(s, "same", 0, 0, 1, &same) ||
 	    cnn_cfg_choice(s, "activation", cnn_activation_names, ACT_LOGISTIC, &act))
 		return CNN_ERR;
+	if (same && (transposed || pad || padding))
+		return cnn_cfg_error(s, "same=1 %s", transposed ? "is for convolutions, not "
+				     "transposed ones" : "and pad= or padding= together");
 	/* darknet: pad=1 means "half the kernel", and wins over padding=. */
 	if (pad)
 		padding = size / 2;
@@ -54,6 +59,9 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s, int transposed)
 			 .ker = {size, size}, .stride = {stride, stride},
 			 .dil = {dilation, dilation}, .pad_lo = {padding, padding},
 			 .pad_hi = {padding, padding}};
+	for (int d = 0; same && d < 2; d++)
+		cnn_same_padding(d ? l->w : l->h, dilation * (size - 1) + 1, stride,
+				 &cv->pad_lo[d], &cv->pad_hi[d]);
 	if (transposed) {
 		/* darknet: out = (in - 1) * stride + size - 2 * padding */
 		int64_t reach = (int64_t)dilation * (size - 1) + 1 - 2 * padding;

@@ -39,6 +39,79 @@ static int parse_steps(cnn_cfg_section *s, cnn_train_params *hp)
 	return CNN_OK;
 }
 
+/* mean= and std= (ours): one value per input channel, or one for all;
+ * the input on the scale cnn_input_value gives (u8 / 255) becomes
+ * (x - mean) / std before the first layer, as the imported networks want
+ * (face-api subtracts its mean RGB; ImageNet nets take their std too). */
+static int parse_normalisation(cnn_net *net, cnn_cfg_section *s)
+{
+	int nmean = 0, nstd = 0;
+
+	if (!cnn_cfg_has(s, "mean") && !cnn_cfg_has(s, "std"))
+		return CNN_OK;
+	net->in_mean = malloc(sizeof *net->in_mean * net->c);
+	net->in_std = malloc(sizeof *net->in_std * net->c);
+	if (!net->in_mean || !net->in_std)
+		return cnn_error("out of memory");
+	if ((cnn_cfg_has(s, "mean") && cnn_cfg_list(s, "mean", net->in_mean, net->c, &nmean)) ||
+	    (cnn_cfg_has(s, "std") && cnn_cfg_list(s, "std", net->in_std, net->c, &nstd)))
+		return CNN_ERR;
+	if ((nmean != 0 && nmean != 1 && nmean != net->c) || (nstd != 0 && nstd != 1 && nstd != net->c))
+		return cnn_cfg_error(s, "mean= and std= want 1 or %d values (the channels), not %d "
+				     "and %d", net->c, nmean, nstd);
+	for (int c = net->c - 1; c >= 0; c--) {
+		net->in_mean[c] = nmean == 0 ? 0 : net->in_mean[nmean == 1 ? 0 : c];
+		net->in_std[c] = nstd == 0 ? 1 : net->in_std[nstd == 1 ? 0 : c];
+		if (!(net->in_std[c] > 0) || !isfinite(net->in_mean[c]) || !isfinite(net->in_std[c]))
+			return cnn_cfg_error(s, "std= must be positive and mean= and std= finite");
+	}
+	return CNN_OK;
+}
+
+/* The input as the first layer sees it, in place: (x - mean) / std. */
+static void normalise_input(cnn_net *net, int n)
+{
+	long plane = (long)net->h * net->w;
+
+	for (int i = 0; net->in_mean && i < n; i++)
+		for (int c = 0; c < net->c; c++) {
+			float *x = net->input + ((long)i * net->c + c) * plane;
+			for (long j = 0; j < plane; j++)
+				x[j] = (x[j] - net->in_mean[c]) / net->in_std[c];
+		}
+}
+
+void cnn_net_unnormalise_grad(const cnn_net *net, float *dx, int n)
+{
+	long plane = (long)net->h * net->w;
+
+	for (int i = 0; net->in_std && i < n; i++)
+		for (int c = 0; c < net->c; c++) {
+			float *d = dx + ((long)i * net->c + c) * plane;
+			for (long j = 0; j < plane; j++)
+				d[j] /= net->in_std[c];
+		}
+}
+
+static const char *const resize_names[] = {"default", "tf_legacy", "align_corners", NULL};
+
+static int parse_input_rule(cnn_net *net, cnn_cfg_section *s)
+{
+	net->has_rule = cnn_cfg_has(s, "resize") || cnn_cfg_has(s, "pad_square");
+	return cnn_cfg_choice(s, "resize", resize_names, CNN_RESIZE_DEFAULT, &net->rule.resize) ||
+	       cnn_cfg_int(s, "pad_square", 0, 0, 1, &net->rule.pad_square);
+}
+
+void cnn_net_input_rule(const cnn_net *net, cnn_input_rule *rule)
+{
+	*rule = net->rule;
+}
+
+int cnn_net_has_input_rule(const cnn_net *net)
+{
+	return net->has_rule;
+}
+
 static int parse_net_section(cnn_net *net, cnn_cfg_section *s)
 {
 	cnn_train_params *hp = &net->hp;
@@ -89,7 +162,19 @@ static int parse_net_section(cnn_net *net, cnn_cfg_section *s)
 		return CNN_ERR;
 	for (int i = 0; loader_keys[i]; i++)
 		cnn_cfg_float(s, loader_keys[i], 0, -1e9, 1e9, &unused);
+	if (parse_normalisation(net, s) || parse_input_rule(net, s))
+		return CNN_ERR;
 	return cnn_cfg_check_used(s);
+}
+
+void cnn_same_padding(int in, int reach, int stride, int *lo, int *hi)
+{
+	int64_t out = ((int64_t)in + stride - 1) / stride;
+	int64_t total = (out - 1) * stride + reach - in;
+
+	total = total > 0 ? total : 0;
+	*lo = (int)(total / 2);
+	*hi = (int)(total - total / 2);
 }
 
 int cnn_net_claim(cnn_net *net, int copies, int ndim, const int64_t *dim, const char *what)
@@ -327,6 +412,8 @@ void cnn_net_free(cnn_net *net)
 	}
 	free(net->layer);
 	free(net->input);
+	free(net->in_mean);
+	free(net->in_std);
 	free(net->mix_perm);
 	free(net->mix_out);
 	free(net->mix_delta);
@@ -432,6 +519,7 @@ static int forward_layers(cnn_net *net, const float *x, int n, int train, int la
 		return cnn_error("a batch of %d examples (this network takes 1 to %d)", n,
 				 net->batch);
 	memcpy(net->input, x, sizeof *x * (size_t)n * net->c * net->h * net->w);
+	normalise_input(net, n);
 	net->n = n;
 	net->train = train;
 	net->ran = 0;

@@ -93,6 +93,9 @@ struct cnn_net {
 	cnn_layer *layer;
 	int c, h, w;             /* one example's input */
 	float *input;            /* batch x c*h*w */
+	float *in_mean, *in_std; /* [net] mean= and std=, per channel, or NULL */
+	cnn_input_rule rule;     /* [net] resize= and pad_square= */
+	int has_rule;
 	const cnn_batch *in_hand;  /* the batch whose truth the losses read */
 	int ntruth;                /* fields the loss layers read */
 	cnn_truth_field truth[CNN_MAX_TRUTH];
@@ -129,6 +132,13 @@ int cnn_net_claim(cnn_net *net, int copies, int ndim, const int64_t *dim, const 
  * examples of a fixed field follow one another: example 0's values start
  * an n x size array. */
 const float *cnn_layer_truth(const cnn_layer *l, const cnn_net *net, int i, int64_t *rows);
+/* dLoss/d(the input before mean= and std=) from dLoss/d(after), in place. */
+void cnn_net_unnormalise_grad(const cnn_net *net, float *dx, int n);
+/* TensorFlow's SAME padding of a window reaching `reach` input pixels
+ * (dilation x (size - 1) + 1) at a stride: the output is ceil(in /
+ * stride), and of the padding that takes, the odd pixel goes after (bottom,
+ * right), lo before and hi after. */
+void cnn_same_padding(int in, int reach, int stride, int *lo, int *hi);
 /* Is the layer one of the network's losses: a loss type that feeds no
  * other layer? */
 int cnn_layer_is_loss(const cnn_layer *l);
