@@ -16,7 +16,6 @@
 #include "nn/batchnorm.h"
 #include "core/threads.h"
 
-#define EPS 1e-5f
 #define MOMENTUM 0.1f
 
 int cnn_bn_add_params(cnn_layer *l, cnn_bn *bn, int channels)
@@ -25,6 +24,7 @@ int cnn_bn_add_params(cnn_layer *l, cnn_bn *bn, int channels)
 
 	memset(bn, 0, sizeof *bn);
 	bn->c = channels;
+	bn->eps = CNN_BN_EPS;
 	if (!(bn->scale = cnn_layer_add_param(l, "scale", 1, 0, 1, dim)) ||
 	    !(bn->mean = cnn_layer_add_param(l, "mean", 0, 0, 1, dim)) ||
 	    !(bn->variance = cnn_layer_add_param(l, "variance", 0, 0, 1, dim)))
@@ -90,7 +90,7 @@ static void forward_channels(void *ctx, long c0, long c1, int t)
 				for (long j = 0; j < spatial; j++)
 					ss += (double)(p[j] - mean) * (p[j] - mean);
 			}
-			invstd = 1 / sqrtf((float)(ss / m) + EPS);
+			invstd = 1 / sqrtf((float)(ss / m) + bn->eps);
 			bn->batch_mean[c] = mean;
 			bn->batch_invstd[c] = invstd;
 			bn->mean->value[c] += MOMENTUM * (mean - bn->mean->value[c]);
@@ -98,7 +98,7 @@ static void forward_channels(void *ctx, long c0, long c1, int t)
 				((float)(m > 1 ? ss / (m - 1) : 0) - bn->variance->value[c]);
 		} else {
 			mean = bn->mean->value[c];
-			invstd = 1 / sqrtf(bn->variance->value[c] + EPS);
+			invstd = 1 / sqrtf(bn->variance->value[c] + bn->eps);
 		}
 		for (int i = 0; i < n; i++) {
 			long at = ((long)i * bn->c + c) * spatial;
@@ -167,7 +167,7 @@ static void affine_channels(void *ctx, long c0, long c1, int t)
 
 	(void)t;
 	for (int c = (int)c0; c < c1; c++) {
-		float k = bn->scale->value[c] / sqrtf(bn->variance->value[c] + EPS);
+		float k = bn->scale->value[c] / sqrtf(bn->variance->value[c] + bn->eps);
 		for (int i = 0; i < job->n; i++) {
 			float *d = job->y + ((long)i * bn->c + c) * spatial;
 			for (long j = 0; j < spatial; j++)

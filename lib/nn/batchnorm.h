@@ -6,8 +6,13 @@
 
 #include "nn/net.h"
 
+/* PyTorch's and darknet's training epsilon; Keras's is 1e-3, which its
+ * imported networks give as [batchnorm] epsilon=. */
+#define CNN_BN_EPS 1e-5f
+
 typedef struct cnn_bn {
 	int c;
+	float eps;                            /* var + eps under the root */
 	cnn_param *scale, *mean, *variance;   /* the shift is the layer's bias */
 	float *xhat;                          /* batch x outputs, normalised */
 	float *batch_mean, *batch_invstd;     /* of the last training batch */

@@ -1,5 +1,6 @@
 /*
- * layer_batchnorm.c - [batchnorm]: batch normalisation on its own.
+ * layer_batchnorm.c - [batchnorm]: batch normalisation on its own;
+ * epsilon= (ours, Keras's name) under the square root, default 1e-5.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,15 +17,20 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 	struct bn_layer *st = calloc(1, sizeof *st);
 	int64_t dim[1] = {l->c}, xhat[2] = {net->batch, l->inputs};
 
-	(void)s;
+	float eps;
+
 	if (!(l->state = st))
 		return cnn_error("out of memory");
-	if (cnn_net_claim(net, 1, 2, xhat, "batch statistics"))
+	if (cnn_cfg_float(s, "epsilon", CNN_BN_EPS, 1e-12f, 1, &eps) ||
+	    cnn_net_claim(net, 1, 2, xhat, "batch statistics"))
 		return CNN_ERR;
 	if (!(st->bias = cnn_layer_add_param(l, "bias", 1, 0, 1, dim)))
 		return CNN_ERR;
-	return cnn_bn_add_params(l, &st->bn, l->c) ||
-	       cnn_bn_alloc(&st->bn, (long)net->batch * l->inputs);
+	if (cnn_bn_add_params(l, &st->bn, l->c) ||
+	    cnn_bn_alloc(&st->bn, (long)net->batch * l->inputs))
+		return CNN_ERR;
+	st->bn.eps = eps;
+	return CNN_OK;
 }
 
 static int forward(cnn_layer *l, cnn_net *net)

@@ -28,6 +28,7 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s, int transposed)
 {
 	struct conv_state *st = calloc(1, sizeof *st);
 	int filters, size, stride, pad, padding, dilation, groups, act, same;
+	int size_y, size_x, stride_y, stride_x;
 	cnn_conv *cv;
 
 	if (!(l->state = st))
@@ -44,10 +45,20 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s, int transposed)
 	    cnn_cfg_int(s, "same", 0, 0, 1, &same) ||
 	    cnn_cfg_choice(s, "activation", cnn_activation_names, ACT_LOGISTIC, &act))
 		return CNN_ERR;
+	/* A kernel or stride of two sides (Inception v3's 1x7 and 7x1):
+	 * size_y= and size_x= ours, stride_y= and stride_x= AlexeyAB's. */
+	if (cnn_cfg_int(s, "size_y", size, 1, 1 << 10, &size_y) ||
+	    cnn_cfg_int(s, "size_x", size, 1, 1 << 10, &size_x) ||
+	    cnn_cfg_int(s, "stride_y", stride, 1, 1 << 10, &stride_y) ||
+	    cnn_cfg_int(s, "stride_x", stride, 1, 1 << 10, &stride_x))
+		return CNN_ERR;
+	if (transposed && (size_y != size_x || stride_y != stride_x))
+		return cnn_cfg_error(s, "a transposed convolution takes one size= and one stride=");
 	if (same && (transposed || pad || padding))
 		return cnn_cfg_error(s, "same=1 %s", transposed ? "is for convolutions, not "
 				     "transposed ones" : "and pad= or padding= together");
 	/* darknet: pad=1 means "half the kernel", and wins over padding=. */
+	int pad_y = pad ? size_y / 2 : padding, pad_x = pad ? size_x / 2 : padding;
 	if (pad)
 		padding = size / 2;
 	l->activation = act;
@@ -56,11 +67,11 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s, int transposed)
 				     "by groups=%d", l->c, filters, groups);
 	cv = &st->cv;
 	*cv = (cnn_conv){.n = net->batch, .groups = groups, .nd = 2,
-			 .ker = {size, size}, .stride = {stride, stride},
-			 .dil = {dilation, dilation}, .pad_lo = {padding, padding},
-			 .pad_hi = {padding, padding}};
+			 .ker = {size_y, size_x}, .stride = {stride_y, stride_x},
+			 .dil = {dilation, dilation}, .pad_lo = {pad_y, pad_x},
+			 .pad_hi = {pad_y, pad_x}};
 	for (int d = 0; same && d < 2; d++)
-		cnn_same_padding(d ? l->w : l->h, dilation * (size - 1) + 1, stride,
+		cnn_same_padding(d ? l->w : l->h, dilation * (cv->ker[d] - 1) + 1, cv->stride[d],
 				 &cv->pad_lo[d], &cv->pad_hi[d]);
 	if (transposed) {
 		/* darknet: out = (in - 1) * stride + size - 2 * padding */
@@ -96,7 +107,7 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s, int transposed)
 	}
 	/* Weights are k x c/groups x size x size of the forward convolution:
 	 * for a transposed one, in channels first, as darknet and PyTorch. */
-	int64_t wdim[4] = {cv->k, cv->c / groups, size, size}, bdim[1] = {filters};
+	int64_t wdim[4] = {cv->k, cv->c / groups, size_y, size_x}, bdim[1] = {filters};
 	int64_t out[4] = {net->batch, filters, l->out_h, l->out_w};
 	int64_t in[2] = {net->batch, l->inputs};
 	if (cnn_net_claim(net, 2, 4, wdim, "weight") ||
@@ -112,9 +123,9 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s, int transposed)
 	if (transposed && !(st->scratch = malloc(sizeof(float) * net->batch * l->inputs)))
 		return cnn_error("out of memory");
 	l->flops = cnn_conv_macs(cv) / net->batch;
-	l->rf += (dilation * (size - 1)) * l->jump;
+	l->rf += (dilation * ((size_y > size_x ? size_y : size_x) - 1)) * l->jump;
 	if (!transposed)
-		l->jump *= stride;
+		l->jump *= stride_y > stride_x ? stride_y : stride_x;
 	return CNN_OK;
 }
 

@@ -10,7 +10,8 @@ extern const cnn_layer_type cnn_layer_convolutional, cnn_layer_deconvolutional,
 	cnn_layer_connected, cnn_layer_maxpool, cnn_layer_avgpool, cnn_layer_dropout,
 	cnn_layer_batchnorm, cnn_layer_shortcut, cnn_layer_route, cnn_layer_upsample,
 	cnn_layer_softmax, cnn_layer_cost, cnn_layer_logistic, cnn_layer_crop,
-	cnn_layer_lrn, cnn_layer_normalization, cnn_layer_scale_channels, cnn_layer_l2norm;
+	cnn_layer_lrn, cnn_layer_normalization, cnn_layer_scale_channels, cnn_layer_l2norm,
+	cnn_layer_activation, cnn_layer_zeropad;
 
 static const struct {
 	const char *section;
@@ -33,6 +34,8 @@ static const struct {
 	{"normalization", &cnn_layer_normalization},
 	{"scale_channels", &cnn_layer_scale_channels},
 	{"l2norm", &cnn_layer_l2norm},
+	{"activation", &cnn_layer_activation},
+	{"zeropad", &cnn_layer_zeropad},
 	{"softmax", &cnn_layer_softmax},
 	{"cost", &cnn_layer_cost},
 	{"logistic", &cnn_layer_logistic},
