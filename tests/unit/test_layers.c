@@ -203,6 +203,7 @@ int main(void)
 	check("activation on its own (swish)", NET CONV(3, linear) "[activation]\nactivation=swish\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
 	check("zeropad, then a pool that sees the zeros", NET CONV(2, tanh) "[zeropad]\ntop=1\nleft=2\nbottom=0\nright=1\n[maxpool]\nsize=2\nstride=2\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
 	check("a 1x3 and a 3x1 convolution, stride_x=2", NET CONV(2, tanh) "[convolutional]\nfilters=3\nsize_y=1\nsize_x=3\nstride_x=2\nsame=1\nactivation=tanh\n[convolutional]\nfilters=2\nsize_y=3\nsize_x=1\npad=1\nactivation=tanh\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
+	check("affine: a scale and a bias per channel", NET CONV(3, tanh) "[affine]\nactivation=leaky\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
 	check("batchnorm with Keras's epsilon", NET CONV(3, linear) "[batchnorm]\nepsilon=0.001\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
 	lrn_vectors();
 
