@@ -7,6 +7,8 @@
 #                   edge-detect a real photo from Debian's python3-skimage
 #   make bench      speed against PyTorch (not part of check)
 #   make fuzz       every reader under libFuzzer for FUZZ_SECONDS (300) each
+#   make pretrained fetch the pretrained networks (npm pack) that the import
+#                   tests check against TensorFlow.js; without them they skip
 #   make install PREFIX=/usr/local DESTDIR=
 
 PREFIX ?= /usr/local
@@ -69,9 +71,10 @@ $(foreach isa,$(ISAS),$(eval $(call simd_rule,$(isa))))
 # Augmentation gives the same numbers on every machine for a seed: no
 # multiply-adds fused on the instruction sets that have them and not on the
 # others.  The resizes of imported networks' inputs (vision/fit.c) compute
-# in double as TensorFlow does.
+# in double as TensorFlow does, and TF.js weights dequantise as JavaScript
+# does: q * scale + min, a double multiply and then a double add.
 EXACT_OBJ := $(patsubst %,$(B)/lib/%.o,vision/augment vision/augment_colour \
-	vision/augment_geometry io/image vision/imagestats vision/fit) \
+	vision/augment_geometry io/image vision/imagestats vision/fit io/tfjs) \
 	$(foreach isa,$(ISAS),$(B)/lib/simd/pixels-$(isa).o)
 $(EXACT_OBJ): XCFLAGS += -ffp-contract=off
 
@@ -127,6 +130,10 @@ demo: deps
 	$(MAKE) -C examples/edges BUILD=$(abspath $(B))
 	$(MAKE) -C examples/fashion-mnist BUILD=$(abspath $(B))
 
+pretrained:
+	@scripts/deps pretrained
+	$(MAKE) -C examples/pretrained weights nsfwjs
+
 bench: deps
 	@scripts/deps bench
 	$(MAKE) all
@@ -153,7 +160,7 @@ install: all
 # fails and leaves its input in build-fuzz/.  The same harnesses, built by
 # $(CC) with tests/fuzz/replay.c, replay the corpus and the reproducers of
 # fixed findings as unit tests of make check.
-FUZZ_NAMES := stream cfg png jpeg array weights model boxtext boxjson text augment
+FUZZ_NAMES := stream cfg png jpeg array weights model boxtext boxjson text augment tfjs
 FUZZ_SECONDS ?= 300
 FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
@@ -195,4 +202,4 @@ fuzz: deps
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps check demo bench install clean
+.PHONY: all deps check demo bench pretrained install clean

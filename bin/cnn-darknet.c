@@ -24,9 +24,9 @@ static const char help[] =
 
 enum { OPT_CFG = 256, OPT_LOSSY };
 
+/* The same conversion as cnn-import --darknet. */
 static void import(char **args, int nargs, const char *output)
 {
-	cnn_cfg *cfg;
 	cnn_net *net;
 
 	if (nargs != 2)
@@ -34,11 +34,7 @@ static void import(char **args, int nargs, const char *output)
 	tool_note_input(args[0]);
 	tool_note_input(args[1]);
 	tool_check_output(output);
-	/* Batch 1: the buffers of one example are all a conversion needs;
-	 * the cfg text, with its batch, is saved as it is. */
-	if (!(cfg = cnn_cfg_load(args[0])) || !(net = cnn_net_build(cfg, 1)))
-		die_lib();
-	if (cnn_darknet_load(net, args[1]) || cnn_net_save(net, output, NULL, 0))
+	if (!(net = cnn_darknet_import(args[0], args[1])) || cnn_net_save(net, output, NULL, 0))
 		die_lib();
 	cnn_net_free(net);
 }

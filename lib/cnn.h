@@ -258,6 +258,43 @@ int cnn_npy_writer_close(cnn_npy_writer *nw); /* frees nw in every case */
  * float's range is one). */
 cnn_tensor *cnn_text_matrix_read(FILE *f, const char *name);
 
+/* ------------------------------------------------------- TF.js weights */
+
+/* TensorFlow.js weights (cnn-import(1)): a weights manifest, the JSON array
+ * [{"paths": [SHARD, ..], "weights": [{"name", "shape", "dtype",
+ * "quantization": {"dtype", "scale", "min"}}, ..]}, ..] that is also the
+ * "weightsManifest" of a model.json, and its shards, files named relative
+ * to the manifest.  A group's shards, concatenated, hold its tensors one
+ * after another, packed, row-major, little-endian: float32 and int32 as
+ * they are, uint8 and uint16 q as q * scale + min in double rounded once to
+ * float (int32: JavaScript's Math.round), float16 as the IEEE half; exactly
+ * what tfjs's io.decodeWeights gives. */
+typedef struct cnn_tfjs cnn_tfjs;
+
+typedef struct cnn_tfjs_info {
+	const char *name;
+	cnn_dtype dtype;            /* CNN_F32 (float32) or CNN_I32 (int32) */
+	int ndim;
+	int64_t dim[CNN_MAX_DIMS];  /* the manifest's shape, TF's layout */
+	const char *quantization;   /* "uint8", "uint16", "float16" or NULL */
+	double scale, min;          /* of uint8 and uint16 */
+	int64_t offset, bytes;      /* where it is in all the shards, concatenated */
+} cnn_tfjs_info;
+
+/* Read a manifest or a model.json and all its shards.  Each group's shards
+ * must hold exactly its tensors' bytes; memory follows the bytes present,
+ * not the shapes.  NULL with one line naming the manifest and the tensor or
+ * shard: a short or missing shard, bytes after the last tensor, a bad
+ * dtype or quantization, a malformed manifest. */
+cnn_tfjs *cnn_tfjs_open(const char *path);
+void cnn_tfjs_close(cnn_tfjs *w);
+int cnn_tfjs_count(const cnn_tfjs *w);                   /* tensors */
+const cnn_tfjs_info *cnn_tfjs_info_at(const cnn_tfjs *w, int i); /* manifest order */
+int cnn_tfjs_find(const cnn_tfjs *w, const char *name);  /* the index, or CNN_ERR */
+/* Tensor i decoded: f32 or i32 of the manifest's shape and name; a NaN or
+ * an infinity is an error. */
+cnn_tensor *cnn_tfjs_tensor(const cnn_tfjs *w, int i);
+
 /* ----------------------------------------------------------- convolution */
 
 #define CNN_MAX_SPATIAL 3
@@ -1106,6 +1143,32 @@ int cnn_darknet_load(cnn_net *net, const char *path);
  * flags has CNN_DARKNET_LOSSY; a layer type darknet has no weights for
  * always is. */
 int cnn_darknet_save(cnn_net *net, const char *path, int flags);
+
+/* The network of a cfg (built for batch 1) with a .weights file's weights:
+ * what cnn-darknet import and cnn-import --darknet convert. */
+cnn_net *cnn_darknet_import(const char *cfg, const char *weights);
+
+/* The arrays of the .weights file at path, which must be the net's (as
+ * cnn_darknet_load checked), in file order: "LAYER.NAME", the shape as the
+ * file holds it, the byte offset. */
+typedef int (*cnn_darknet_visit)(void *ctx, const char *name, int ndim, const int64_t *dim,
+				 int64_t offset);
+int cnn_darknet_layout(cnn_net *net, const char *path, cnn_darknet_visit visit, void *ctx);
+
+/* ---------------------------------------------------- TF.js into a network */
+
+/* The network of a cfg (built for batch 1) with the weights of a TF.js
+ * manifest, placed by a map (cnn-import(1)), a line each:
+ *   TENSOR LAYER.PARAM    the manifest's tensor fills the parameter
+ *   - TENSOR              the tensor is not used
+ *   = VALUE LAYER.PARAM   the parameter is VALUE throughout
+ * LAYER a layer's name= or index, PARAM weight, bias, scale, mean or
+ * variance.  TF's layouts become ours by the layer: HWIO (or depthwise
+ * [kh, kw, c, m]) convolution weights, [in, out] connected weights over an
+ * NHWC-flattened input, 1-D as it is.  Every parameter must be filled or
+ * declared and every tensor used or ignored; an error names what is not,
+ * or the map line, tensor, shapes and layer that do not fit. */
+cnn_net *cnn_tfjs_import(const char *cfg, const char *manifest, const char *map);
 
 /* -------------------------------------------------------------- threads */
 

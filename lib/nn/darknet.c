@@ -65,6 +65,7 @@ struct part {
 	float *dst;
 	long count;
 	long rows, cols;    /* connected weights: for a transposed file */
+	const cnn_param *param;
 };
 
 #define MAX_PARTS 5
@@ -109,7 +110,7 @@ static int layer_parts(const cnn_net *net, cnn_layer *l, struct part *part, int 
 		cnn_param *p = find_param(l, order[i]);
 		if (!p)
 			continue; /* no batch_normalize */
-		part[*n] = (struct part){p->name, p->value, p->count, 0, 0};
+		part[*n] = (struct part){p->name, p->value, p->count, 0, 0, p};
 		if (p->ndim == 2) {
 			part[*n].rows = p->dim[0];
 			part[*n].cols = p->dim[1];
@@ -199,7 +200,9 @@ static int load_layer(struct reader *rd, const cnn_net *net, cnn_layer *l, int t
 	return CNN_OK;
 }
 
-static int load_header(struct reader *rd, cnn_net *net, int *transposed)
+/* The header: seen, whether connected weights are stored transposed, and
+ * its length (16 or 20 bytes). */
+static int read_header(struct reader *rd, uint64_t *seen, int *transposed, int *bytes)
 {
 	uint8_t h[20];
 	int32_t v[3];
@@ -215,18 +218,29 @@ static int load_header(struct reader *rd, cnn_net *net, int *transposed)
 	/* darknet: seen is a size_t from version 0.2 on, an int before. */
 	int wide = (int64_t)v[0] * 10 + v[1] >= 2 && v[0] < 1000 && v[1] < 1000;
 	size_t len = wide ? 8 : 4;
-	uint64_t seen = 0;
 
+	*seen = 0;
 	got = fread(h, 1, len, rd->f);
 	if (got < len)
 		return ferror(rd->f) ? read_error(rd)
 				     : cnn_error("%s: %zu bytes, too short for a darknet .weights "
 						 "header", rd->path, 12 + got);
 	for (size_t i = 0; i < len; i++)
-		seen |= (uint64_t)h[i] << (8 * i);
+		*seen |= (uint64_t)h[i] << (8 * i);
 	if (!wide)
-		seen = (uint64_t)(int64_t)(int32_t)seen;
+		*seen = (uint64_t)(int64_t)(int32_t)*seen;
 	*transposed = v[0] > 1000 || v[1] > 1000;
+	*bytes = (int)(12 + len);
+	return CNN_OK;
+}
+
+static int load_header(struct reader *rd, cnn_net *net, int *transposed)
+{
+	uint64_t seen;
+	int bytes;
+
+	if (read_header(rd, &seen, transposed, &bytes))
+		return CNN_ERR;
 	net->seen = (int64_t)seen < 0 ? 0 : (int64_t)seen;
 	net->step = net->hp.batch > 0 ? net->seen / net->hp.batch : 0;
 	return CNN_OK;
@@ -277,6 +291,59 @@ int cnn_darknet_load(cnn_net *net, const char *path)
 done:
 	if (!to_stdin)
 		fclose(rd.f);
+	return ret;
+}
+
+cnn_net *cnn_darknet_import(const char *cfg_path, const char *weights)
+{
+	cnn_cfg *cfg = cnn_cfg_load(cfg_path);
+	cnn_net *net;
+
+	/* Batch 1: the buffers of one example are all a conversion needs;
+	 * the cfg text, with its batch, is saved as it is. */
+	if (!cfg || !(net = cnn_net_build(cfg, 1)))
+		return NULL;
+	if (cnn_darknet_load(net, weights)) {
+		cnn_net_free(net);
+		return NULL;
+	}
+	return net;
+}
+
+/* --------------------------------------------------------------- listing */
+
+int cnn_darknet_layout(cnn_net *net, const char *path, cnn_darknet_visit visit, void *ctx)
+{
+	struct reader rd = {fopen(path, "rb"), path};
+	int transposed, header, ret;
+	uint64_t seen;
+	int64_t offset;
+
+	if (!rd.f)
+		return cnn_error("%s: %s", path, strerror(errno));
+	ret = read_header(&rd, &seen, &transposed, &header);
+	fclose(rd.f);
+	offset = header;
+	for (int i = 0; !ret && i < net->nlayers; i++) {
+		struct part part[MAX_PARTS];
+		int n;
+		if ((ret = layer_parts(net, &net->layer[i], part, &n)))
+			break;
+		for (int p = 0; p < n && !ret; p++) {
+			const cnn_param *par = part[p].param;
+			int64_t dim[4];
+			char name[80];
+			memcpy(dim, par->dim, sizeof dim);
+			/* A transposed file holds connected weights inputs x outputs. */
+			if (transposed && part[p].rows) {
+				dim[0] = part[p].cols;
+				dim[1] = part[p].rows;
+			}
+			snprintf(name, sizeof name, "%d.%s", i, part[p].name);
+			ret = visit(ctx, name, par->ndim, dim, offset);
+			offset += 4 * (int64_t)part[p].count;
+		}
+	}
 	return ret;
 }
 

@@ -28,22 +28,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-const char *fuzz_file(const void *data, size_t size)
+static void fill(int fd, const void *data, size_t size)
 {
-	static int fd = -1;
-	static char path[64];
 	const char *p = data;
 
-	/* A memfd reopened through /proc is a fresh file description at
-	 * offset 0 each time a reader opens it, and nothing is left on disk
-	 * when the fuzzer is killed. */
-	if (fd < 0) {
-		if ((fd = memfd_create("fuzz-input", 0)) < 0) {
-			perror("memfd_create");
-			abort();
-		}
-		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-	}
 	if (ftruncate(fd, 0) != 0) {
 		perror("ftruncate");
 		abort();
@@ -56,7 +44,51 @@ const char *fuzz_file(const void *data, size_t size)
 		}
 		done += (size_t)n;
 	}
+}
+
+static int new_memfd(void)
+{
+	int fd = memfd_create("fuzz-input", 0);
+
+	if (fd < 0) {
+		perror("memfd_create");
+		abort();
+	}
+	return fd;
+}
+
+const char *fuzz_file(const void *data, size_t size)
+{
+	static int fd = -1;
+	static char path[64];
+
+	/* A memfd reopened through /proc is a fresh file description at
+	 * offset 0 each time a reader opens it, and nothing is left on disk
+	 * when the fuzzer is killed. */
+	if (fd < 0) {
+		fd = new_memfd();
+		snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	}
+	fill(fd, data, size);
 	return path;
+}
+
+void fuzz_fd(int number, const void *data, size_t size)
+{
+	static int made[FUZZ_FD_MAX + 1];
+
+	if (number < 3 || number > FUZZ_FD_MAX)
+		abort();
+	if (!made[number]) {
+		int fd = new_memfd();
+		if (dup2(fd, number) < 0) {
+			perror("dup2");
+			abort();
+		}
+		close(fd);
+		made[number] = 1;
+	}
+	fill(number, data, size);
 }
 
 char *fuzz_string(const uint8_t *data, size_t size)

@@ -22,6 +22,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
  * call (one file per process, in memory). */
 const char *fuzz_file(const void *data, size_t size);
 
+/* Make file descriptor number (3..FUZZ_FD_MAX) a file holding exactly
+ * data[0..size), /proc/self/fd/NUMBER: a second file at a name the input
+ * can give, for readers that open files another file names (a TF.js
+ * manifest's shards, beside fuzz_file's in /proc/self/fd/). */
+#define FUZZ_FD_MAX 255
+void fuzz_fd(int number, const void *data, size_t size);
+
 /* A NUL-terminated copy of the input, for readers of strings; the caller
  * frees it. */
 char *fuzz_string(const uint8_t *data, size_t size);
