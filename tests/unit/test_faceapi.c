@@ -1,0 +1,275 @@
+/*
+ * test_faceapi.c - face-api's networks imported (cnn-import's library
+ * calls: the weights manifest through our cfg and name map) give
+ * TensorFlow.js's outputs, within 1e-4, on the photos Debian ships:
+ * tests/vectors/tfjs-*.vec, made by tests/vectors/make-tfjs.js under Node.
+ *
+ * The weights are not in the tree: `make -C examples/pretrained weights`
+ * fetches them (npm pack); without them every case skips saying so.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cnn.h"
+#include "tap.h"
+#include "vectors.h"
+
+#define MODELS "examples/pretrained/npm/face-api/package/model"
+#define CFGS "examples/pretrained/face-api"
+#define SKIMAGE "/usr/lib/python3/dist-packages/skimage/data"
+#define DARKNET "/usr/share/darknet/data"
+
+/* The network at input size x size (0: the cfg's): a copy of the cfg with
+ * its height= and width= changed, as for cnn-summary --input. */
+static cnn_net *import(const char *name, int size)
+{
+	char manifest[512], cfg[512], map[512], copy[] = "/tmp/test-faceapi-XXXXXX";
+	char *line = NULL;
+	size_t len = 0;
+	FILE *in, *out;
+	cnn_net *net;
+	int fd;
+
+	snprintf(manifest, sizeof manifest, "%s/%s_model-weights_manifest.json", MODELS, name);
+	snprintf(cfg, sizeof cfg, "%s/%s.cfg", CFGS, name);
+	snprintf(map, sizeof map, "%s/%s.map", CFGS, name);
+	if (!size)
+		return cnn_tfjs_import(cfg, manifest, map);
+	if ((fd = mkstemp(copy)) < 0 || !(out = fdopen(fd, "w")) || !(in = fopen(cfg, "r")))
+		return NULL;
+	while (getline(&line, &len, in) > 0)
+		if (strncmp(line, "height=", 7) == 0 || strncmp(line, "width=", 6) == 0)
+			fprintf(out, "%.*s=%d\n", (int)strcspn(line, "="), line, size);
+		else
+			fputs(line, out);
+	fclose(in);
+	fclose(out);
+	free(line);
+	net = cnn_tfjs_import(copy, manifest, map);
+	unlink(copy);
+	return net;
+}
+
+/* The image as the network's rule makes it, forward; the last layer's
+ * output, C x H x W, and its shape. */
+static const float *run(cnn_net *net, const char *path, int *c, int *h, int *w)
+{
+	cnn_tensor *img = cnn_image_load(path, 3, 0), *fit;
+	cnn_input_rule rule;
+	const float *out = NULL;
+	int ic, ih, iw;
+
+	cnn_net_input_shape(net, &ic, &ih, &iw);
+	cnn_net_input_rule(net, &rule);
+	if (img && (fit = cnn_image_fit(img, ih, iw, &rule))) {
+		out = cnn_net_forward(net, fit->data, 1, 0);
+		cnn_tensor_free(fit);
+	}
+	cnn_tensor_free(img);
+	return out ? cnn_net_layer_output(net, cnn_net_layers(net) - 1, c, h, w) : NULL;
+}
+
+/* The largest difference between ours (C x H x W) and tfjs's (H x W x C). */
+static double worst_nhwc(const float *ours, const float *theirs, int c, int h, int w)
+{
+	double worst = 0;
+
+	for (int y = 0; y < h; y++)
+		for (int x = 0; x < w; x++)
+			for (int k = 0; k < c; k++) {
+				double d = fabs(ours[((long)k * h + y) * w + x] -
+						theirs[((long)y * w + x) * c + k]);
+				worst = d > worst ? d : worst;
+			}
+	return worst;
+}
+
+static void tiny_face_detector(void)
+{
+	static const struct {
+		const char *image, *path;
+	} photos[] = {
+		{"astronaut.png", SKIMAGE "/astronaut.png"},
+		{"person.jpg", DARKNET "/person.jpg"},
+	};
+	struct vec_file v;
+	char line[1024];
+
+	if (vec_open(&v, "tfjs-tiny-face.vec"))
+		return;
+	while (vec_header(&v, line, sizeof line)) {
+		int out[3], c, h, w, n, size;
+		float *want;
+		cnn_net *net;
+		if (strncmp(line, "tinyface_det ", 13) == 0) {
+			/* Detections after decoding and NMS: the next issue's. */
+			vec_ints(&v, line, "n", &n, 1);
+			free(vec_floats(&v, 5L * n));
+			continue;
+		}
+		vec_ints(&v, line, "out", out, 3);
+		vec_ints(&v, line, "size", &size, 1);
+		want = vec_floats(&v, (long)out[0] * out[1] * out[2]);
+		if (!(net = import("tiny_face_detector", size)))
+			tap_ok(0, "tiny_face_detector imported at %d: %s", size, cnn_errmsg());
+		for (size_t i = 0; net && want && i < sizeof photos / sizeof *photos; i++) {
+			const float *ours;
+			double worst;
+			if (!strstr(line, photos[i].image))
+				continue;
+			ours = run(net, photos[i].path, &c, &h, &w);
+			worst = ours && c == out[2] && h == out[0] && w == out[1]
+				? worst_nhwc(ours, want, c, h, w) : INFINITY;
+			tap_ok(worst < 1e-4, "tiny_face_detector on %s at %d: the raw %dx%dx%d "
+			       "within 1e-4 of TensorFlow.js (max abs difference %.2e)",
+			       photos[i].image, size, out[0], out[1], out[2], worst);
+		}
+		free(want);
+		cnn_net_free(net);
+	}
+	vec_close(&v);
+}
+
+/* SSD's anchor i of all 5118: its head's layer output (C x G x G), and the
+ * channel of its value k of per, the row and the column. */
+static const float *ssd_value(cnn_net *net, const char *kind, long i, int per, int k)
+{
+	static const int grid[6] = {32, 16, 8, 4, 2, 1}, anchors[6] = {3, 6, 6, 6, 6, 6};
+	char name[32];
+	int h = 0, c, gh, gw;
+	const float *out;
+
+	for (; h < 5 && i >= (long)grid[h] * grid[h] * anchors[h]; h++)
+		i -= (long)grid[h] * grid[h] * anchors[h];
+	snprintf(name, sizeof name, "%s%d", kind, h);
+	out = cnn_net_layer_output(net, cnn_net_layer_find(net, name), &c, &gh, &gw);
+	if (!out)
+		return NULL;
+	long cell = i / anchors[h], a = i % anchors[h];
+	return out + ((a * per + k) * gh + cell / gw) * gw + cell % gw;
+}
+
+static void ssd_mobilenetv1(void)
+{
+	cnn_net *net = import("ssd_mobilenetv1", 0);
+	struct vec_file v;
+	char line[1024];
+	int ran = 0;
+
+	if (!net || vec_open(&v, "tfjs-ssd-mobilenetv1.vec")) {
+		tap_ok(0, "ssd_mobilenetv1: %s", cnn_errmsg());
+		cnn_net_free(net);
+		return;
+	}
+	while (vec_header(&v, line, sizeof line)) {
+		int n, per, shape[2], c, h, w;
+		float *idx, *want;
+		double worst = INFINITY;
+		const char *kind = strstr(line, "tensor=box_encoding") ? "box"
+				   : strstr(line, "tensor=class_logits") ? "class" : NULL;
+		if (strncmp(line, "ssd_tensor ", 11) != 0) {
+			/* ssd_top: the best anchors' decoded boxes, for later. */
+			vec_ints(&v, line, "k", &n, 1);
+			free(vec_floats(&v, 16L * n));
+			continue;
+		}
+		vec_ints(&v, line, "samples", &n, 1);
+		vec_ints(&v, line, "shape", shape, 2);
+		idx = vec_floats(&v, n);
+		want = vec_floats(&v, n);
+		if (kind && !ran++)
+			run(net, SKIMAGE "/astronaut.png", &c, &h, &w);
+		per = strstr(line, "shape=5118,4") ? 4 : 3;
+		if (kind && idx && want) {
+			worst = 0;
+			for (int j = 0; j < n; j++) {
+				long flat = (long)idx[j];
+				const float *ours = ssd_value(net, kind, flat / per, per, (int)(flat % per));
+				worst = ours ? fmax(worst, fabs(*ours - want[j])) : INFINITY;
+			}
+			tap_ok(worst < 1e-4, "ssd_mobilenetv1 on astronaut.png at 512: %s [5118,%d], "
+			       "%d values sampled, within 1e-4 of TensorFlow.js (max abs difference "
+			       "%.2e)", kind, per, n, worst);
+		}
+		free(idx);
+		free(want);
+	}
+	vec_close(&v);
+	cnn_net_free(net);
+}
+
+/* A w x h crop of an image, at (x, y). */
+static cnn_tensor *crop(const cnn_tensor *img, int x, int y, int w, int h)
+{
+	cnn_tensor *t = cnn_tensor_new3("image", img->dtype, img->dim[0], h, w);
+
+	for (int64_t c = 0; t && c < img->dim[0]; c++)
+		for (int r = 0; r < h; r++)
+			memcpy((uint8_t *)t->data + (c * h + r) * w,
+			       (const uint8_t *)img->data + (c * img->dim[1] + y + r) * img->dim[2] + x,
+			       (size_t)w);
+	return t;
+}
+
+/* The record "NAME ... crop=x,y,w,h ... n=N" of a vector file: the crop of
+ * astronaut.png through the network, the last layer's N outputs against
+ * tfjs's. */
+static void crop_case(const char *name, const char *vec, const char *what)
+{
+	cnn_net *net = import(name, 0);
+	cnn_tensor *img = cnn_image_load(SKIMAGE "/astronaut.png", 3, 0), *part = NULL, *fit = NULL;
+	struct vec_file v;
+	char line[1024];
+	int box[4], n, ih, iw, ic;
+	float *want = NULL;
+	const float *ours = NULL;
+	cnn_input_rule rule;
+	double worst = INFINITY;
+
+	if (!net || !img || vec_open(&v, vec) || !vec_header(&v, line, sizeof line)) {
+		tap_ok(0, "%s: %s", name, cnn_errmsg());
+		cnn_net_free(net);
+		cnn_tensor_free(img);
+		return;
+	}
+	vec_ints(&v, line, "crop", box, 4);
+	vec_ints(&v, line, "n", &n, 1);
+	want = vec_floats(&v, n);
+	cnn_net_input_shape(net, &ic, &ih, &iw);
+	cnn_net_input_rule(net, &rule);
+	if (want && (part = crop(img, box[0], box[1], box[2], box[3])) &&
+	    (fit = cnn_image_fit(part, ih, iw, &rule)))
+		ours = cnn_net_forward(net, fit->data, 1, 0);
+	if (ours && cnn_net_outputs(net) == n) {
+		worst = 0;
+		for (int i = 0; i < n; i++)
+			worst = fmax(worst, fabs(ours[i] - want[i]));
+	}
+	tap_ok(worst < 1e-4, "%s of astronaut.png's crop %d,%d %dx%d: %d values within 1e-4 of "
+	       "TensorFlow.js (max abs difference %.2e)", what, box[0], box[1], box[2], box[3], n,
+	       worst);
+	vec_close(&v);
+	free(want);
+	cnn_tensor_free(fit);
+	cnn_tensor_free(part);
+	cnn_tensor_free(img);
+	cnn_net_free(net);
+}
+
+int main(void)
+{
+	if (access(MODELS "/tiny_face_detector_model.bin", R_OK) != 0) {
+		printf("ok 1 # skip face-api's weights are absent: make -C examples/pretrained "
+		       "weights\n1..1\n");
+		return 0;
+	}
+	tiny_face_detector();
+	crop_case("face_recognition", "tfjs-face-recognition.vec", "face_recognition's descriptor");
+	crop_case("face_landmark_68_tiny", "tfjs-face-landmark68-tiny.vec",
+		  "face_landmark_68_tiny's points");
+	ssd_mobilenetv1();
+	return tap_done();
+}
