@@ -2,7 +2,8 @@
 /*
  * pretrained_tfjs.js - TensorFlow.js's speed on the pretrained networks
  * that cnn-import brings in, for bench/run-pretrained: the median ms of
- * one forward pass of one image on the wasm backend (@tensorflow/
+ * one forward pass of one image (face-api's tiny face detector at 416,
+ * face_recognition at 150, nsfwjs's Inception v3 at 299) on the wasm backend (@tensorflow/
  * tfjs-backend-wasm 4.22.0, the fastest that installs here; SIMD, one
  * thread as Node runs it), over a few seconds, on a fixed input.
  *
@@ -10,6 +11,7 @@
  *
  * NPM_DIR is what make -C examples/pretrained weights made (npm/).
  */
+const fs = require('fs');
 const path = require('path');
 
 const npm = process.argv[2], seconds = Number(process.argv[3] || 3);
@@ -31,6 +33,23 @@ async function time(name, run) {
   console.log(`${name} ms ${t[t.length >> 1].toFixed(3)} fastest ${t[0].toFixed(3)} runs ${t.length}`);
 }
 
+/* A layers model from a model.json and its shards on disk. */
+function fileHandler(dir) {
+  return {
+    async load() {
+      const j = JSON.parse(fs.readFileSync(path.join(dir, 'model.json')));
+      const specs = [], bufs = [];
+      for (const g of j.weightsManifest) {
+        specs.push(...g.weights);
+        for (const p of g.paths) bufs.push(fs.readFileSync(path.join(dir, p)));
+      }
+      const all = Buffer.concat(bufs);
+      return { modelTopology: j.modelTopology, format: j.format, weightSpecs: specs,
+               weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.length) };
+    },
+  };
+}
+
 async function main() {
   await tf.setBackend('wasm');
   await tf.ready();
@@ -42,6 +61,9 @@ async function main() {
   console.log(`backend ${tf.getBackend()} tfjs ${tf.version.tfjs}`);
   await time('tiny_face_detector', () => faceapi.nets.tinyFaceDetector.forward(img416, 416));
   await time('face_recognition', () => faceapi.nets.faceRecognitionNet.forward(img150));
+  const inception = await tf.loadLayersModel(fileHandler(path.join(npm, 'nsfwjs/models/inception_v3')));
+  const img299 = tf.randomUniform([1, 299, 299, 3], 0, 1, 'float32', 7);
+  await time('inception_v3', () => inception.predict(img299));
 }
 
 main().catch((e) => { console.error(e); process.exit(1); });

@@ -1,7 +1,8 @@
 /*
  * cnn-import - foreign models into model files of ours: the weights of a
- * TF.js manifest placed into one of our cfgs by a name map, and darknet's
- * .weights; --list shows the tensors a file holds without converting.
+ * TF.js manifest placed into one of our cfgs by a name map, a TF.js layers
+ * model (Keras topology and weights) whole, and darknet's .weights; --list
+ * shows the tensors a file holds without converting.
  *
  * Each kind of input is an option that picks a function (struct job's
  * run); a new kind is one more option, case and function.
@@ -13,6 +14,8 @@
 
 static const char help[] =
 	"Usage: cnn-import --manifest FILE.json --cfg MODEL.cfg --map FILE -o MODEL\n"
+	"       cnn-import --tfjs model.json [--input-rule RULE] [--mean M,..] [--std S,..]\n"
+	"                  [--pad-square] [--cfg-out FILE] -o MODEL\n"
 	"       cnn-import --darknet FILE.weights --cfg MODEL.cfg -o MODEL\n"
 	"       cnn-import --list FILE [--cfg MODEL.cfg]\n"
 	"Convert the weights of a model made elsewhere into a model file (cnn-model(5)),\n"
@@ -20,6 +23,15 @@ static const char help[] =
 	"MODEL.cfg describes, the weights come from FILE.\n\n"
 	"      --manifest FILE  a TF.js weights manifest, or a model.json: its\n"
 	"                     tensors, placed by --map\n"
+	"      --tfjs FILE    a TF.js layers model (a Keras model.json and its shards):\n"
+	"                     the cfg is made from its topology, layers named as Keras\n"
+	"                     names them\n"
+	"      --input-rule RULE  how images of other sizes are resized for it:\n"
+	"                     default, tf_legacy or align_corners (nsfwjs)\n"
+	"      --mean M,..  --std S,..  the input's normalisation, (x - mean) / std on\n"
+	"                     pixels / 255 (default none)\n"
+	"      --pad-square   pad images to a square before resizing\n"
+	"      --cfg-out FILE  also write the cfg made from the topology\n"
 	"      --darknet FILE  a darknet .weights file for MODEL.cfg (as cnn-darknet\n"
 	"                     import does)\n"
 	"      --list FILE    print the tensors of a manifest, a model.json or (with\n"
@@ -36,9 +48,14 @@ struct job {
 	void (*run)(const struct job *j);
 	const char *option;    /* the input's, for messages */
 	const char *input, *cfg, *map, *output;
+	const char *rule, *mean, *std, *cfg_out; /* --tfjs's */
+	int pad_square;
 };
 
-enum { OPT_MANIFEST = 256, OPT_DARKNET, OPT_LIST, OPT_CFG, OPT_MAP };
+enum {
+	OPT_MANIFEST = 256, OPT_TFJS, OPT_DARKNET, OPT_LIST, OPT_CFG, OPT_MAP, OPT_RULE, OPT_MEAN,
+	OPT_STD, OPT_PAD_SQUARE, OPT_CFG_OUT
+};
 
 /* ------------------------------------------------------------- checks */
 
@@ -81,6 +98,61 @@ static void import_manifest(const struct job *j)
 	need(j, j->map, "--map FILE");
 	check_import(j);
 	save(cnn_tfjs_import(j->cfg, j->input, j->map), j->output);
+}
+
+/* The [net] keys of --tfjs's options; the cfg parser checks the values. */
+static char *net_keys(const struct job *j)
+{
+	size_t size = 64 + (j->rule ? strlen(j->rule) : 0) + (j->mean ? strlen(j->mean) : 0) +
+		      (j->std ? strlen(j->std) : 0);
+	char *keys = malloc(size);
+	int n = 0;
+
+	if (!keys)
+		die("out of memory");
+	keys[0] = 0;
+	if (j->rule)
+		n += snprintf(keys + n, size - n, "resize=%s\n", j->rule);
+	if (j->mean)
+		n += snprintf(keys + n, size - n, "mean=%s\n", j->mean);
+	if (j->std)
+		n += snprintf(keys + n, size - n, "std=%s\n", j->std);
+	if (j->pad_square)
+		snprintf(keys + n, size - n, "pad_square=1\n");
+	return keys;
+}
+
+static void write_cfg(const char *path, const char *text)
+{
+	cnn_outfile *out = cnn_outfile_open(path, 0);
+
+	if (!out)
+		die_lib();
+	fputs(text, cnn_outfile_stream(out)); /* a failed write fails the commit */
+	if (cnn_outfile_commit(out))
+		die_lib();
+}
+
+static void import_tfjs(const struct job *j)
+{
+	char *keys = net_keys(j), *cfg = NULL;
+	cnn_net *net;
+
+	refuse(j, j->cfg, "--cfg (the model.json has the topology)");
+	refuse(j, j->map, "--map (the model.json names each layer's weights)");
+	need(j, j->output, "-o MODEL");
+	if (strcmp(j->output, "-") == 0)
+		usage_error("%s writes a model file: -o FILE, not -", j->option);
+	tool_note_input(j->input);
+	tool_check_output(j->output);
+	if (j->cfg_out)
+		tool_check_output(j->cfg_out);
+	net = cnn_keras_import(j->input, keys, j->cfg_out ? &cfg : NULL);
+	if (cfg)
+		write_cfg(j->cfg_out, cfg);
+	free(cfg);
+	free(keys);
+	save(net, j->output);
 }
 
 static void import_darknet(const struct job *j)
@@ -235,6 +307,12 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{"manifest", required_argument, 0, OPT_MANIFEST},
+		{"tfjs", required_argument, 0, OPT_TFJS},
+		{"input-rule", required_argument, 0, OPT_RULE},
+		{"mean", required_argument, 0, OPT_MEAN},
+		{"std", required_argument, 0, OPT_STD},
+		{"pad-square", no_argument, 0, OPT_PAD_SQUARE},
+		{"cfg-out", required_argument, 0, OPT_CFG_OUT},
 		{"darknet", required_argument, 0, OPT_DARKNET},
 		{"list", required_argument, 0, OPT_LIST},
 		{"cfg", required_argument, 0, OPT_CFG},
@@ -248,6 +326,12 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "o:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case OPT_MANIFEST: set_input(&j, import_manifest, "--manifest"); break;
+		case OPT_TFJS: set_input(&j, import_tfjs, "--tfjs"); break;
+		case OPT_RULE: j.rule = optarg; break;
+		case OPT_MEAN: j.mean = optarg; break;
+		case OPT_STD: j.std = optarg; break;
+		case OPT_PAD_SQUARE: j.pad_square = 1; break;
+		case OPT_CFG_OUT: j.cfg_out = optarg; break;
 		case OPT_DARKNET: set_input(&j, import_darknet, "--darknet"); break;
 		case OPT_LIST: set_input(&j, list_file, "--list"); break;
 		case OPT_CFG: j.cfg = optarg; break;
@@ -259,10 +343,12 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind < argc)
-		usage_error("'%s': the input is an option (--manifest, --darknet, --list)",
+		usage_error("'%s': the input is an option (--manifest, --tfjs, --darknet, --list)",
 			    argv[optind]);
 	if (!j.run)
-		usage_error("what to import? --manifest, --darknet or --list");
+		usage_error("what to import? --manifest, --tfjs, --darknet or --list");
+	if (j.run != import_tfjs && (j.rule || j.mean || j.std || j.pad_square || j.cfg_out))
+		usage_error("--input-rule, --mean, --std, --pad-square and --cfg-out are --tfjs's");
 	j.run(&j);
 	return 0;
 }

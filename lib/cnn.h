@@ -1170,6 +1170,17 @@ int cnn_darknet_layout(cnn_net *net, const char *path, cnn_darknet_visit visit, 
  * or the map line, tensor, shapes and layer that do not fit. */
 cnn_net *cnn_tfjs_import(const char *cfg, const char *manifest, const char *map);
 
+/* A TensorFlow.js layers model (cnn-import(1) --tfjs): a model.json whose
+ * Keras modelTopology (Sequential or Functional) becomes a cfg of ours, its
+ * layers named as Keras names them, and whose weightsManifest fills it as
+ * cnn_tfjs_import() does.  net_keys, when not NULL, are [net] lines added
+ * after the input's shape ("resize=align_corners\n", "mean=...\n"): a
+ * model.json does not say how its images were made.  *cfg_text (when
+ * cfg_text is not NULL) is the cfg made, which the caller frees; it is set
+ * when the topology converts, even if the weights then do not fit.  An
+ * error names the layer and the class or option not supported. */
+cnn_net *cnn_keras_import(const char *model_json, const char *net_keys, char **cfg_text);
+
 /* -------------------------------------------------------------- threads */
 
 /* Threads used by the math (default: all processors, or CNN_THREADS). */

@@ -461,9 +461,7 @@ int cnn_tfjs_place(cnn_net *net, const cnn_tfjs *w, const char *name, const char
 	return ret;
 }
 
-/* The whole of a map file, NUL-terminated (a NUL inside ends it early,
- * which parse_line then sees as the end of the map). */
-static char *read_text(const char *path)
+char *cnn_tfjs_read_text(const char *path)
 {
 	FILE *f = fopen(path, "r");
 	char *text = NULL;
@@ -507,7 +505,7 @@ cnn_net *cnn_tfjs_import(const char *cfg_path, const char *manifest, const char 
 	if (!w)
 		return NULL;
 	/* Batch 1: the buffers of one example are all a conversion needs. */
-	if ((text = read_text(map)) && (cfg = cnn_cfg_load(cfg_path)) &&
+	if ((text = cnn_tfjs_read_text(map)) && (cfg = cnn_cfg_load(cfg_path)) &&
 	    (net = cnn_net_build(cfg, 1)) && cnn_tfjs_place(net, w, map, text)) {
 		cnn_net_free(net);
 		net = NULL;

@@ -65,6 +65,54 @@ import_tiny() {
 	cmp <(cnn-import --list "$TMP/model.json") <(cnn-import --list "$TMP/weights_manifest.json")
 }
 
+# The tiny net as a TF.js layers model: its Keras topology (Sequential:
+# a 3x3 SAME convolution, Flatten, Dense without a bias) and the same
+# weights but the int32 constant.
+tiny_keras() {
+	head -c 62 "$TMP/all.bin" > "$TMP/keras.bin"
+	cat > "$TMP/keras.json" <<-'EOF'
+	{"format": "layers-model", "modelTopology": {"class_name": "Sequential", "config": {"name": "tiny", "layers": [
+	  {"class_name": "InputLayer", "config": {"name": "in", "batch_input_shape": [null, 3, 3, 1]}},
+	  {"class_name": "Conv2D", "config": {"name": "conv1", "filters": 2, "kernel_size": [3, 3], "strides": [1, 1],
+	   "padding": "same", "dilation_rate": [1, 1], "activation": "linear", "use_bias": true}},
+	  {"class_name": "Flatten", "config": {"name": "flatten"}},
+	  {"class_name": "%DENSE%", "config": {"name": "fc", "units": 2, "activation": "linear", "use_bias": false}}]}},
+	 "weightsManifest": [{"paths": ["keras.bin"], "weights": [
+	  {"name": "conv1/kernel", "shape": [3, 3, 1, 2], "dtype": "float32",
+	   "quantization": {"dtype": "uint8", "scale": 1, "min": -1}},
+	  {"name": "conv1/bias", "shape": [2], "dtype": "float32"},
+	  {"name": "fc/kernel", "shape": [18, 2], "dtype": "float32",
+	   "quantization": {"dtype": "uint8", "scale": 1, "min": 0}}]}]}
+	EOF
+	sed -i "s/%DENSE%/${1:-Dense}/" "$TMP/keras.json"
+}
+
+@test "--tfjs: a Keras model.json makes a model that cnn-predict runs, --cfg-out its cfg" {
+	tiny_keras
+	run cnn-import --tfjs "$TMP/keras.json" --input-rule align_corners --cfg-out "$TMP/keras.cfg" -o "$TMP/keras.cnnm"
+	[ "$status" -eq 0 ]
+	grep -qx 'resize=align_corners' "$TMP/keras.cfg"
+	grep -qx 'name=conv1' "$TMP/keras.cfg"
+	run bash -c "cnn-predict -m '$TMP/keras.cnnm' -f -1 '$TMP/image.cnn' | cnn-save -f features -o -"
+	[ "$status" -eq 0 ]
+	[ "$(echo $output)" = "49.5 -9" ]
+	run cnn-import --list "$TMP/keras.json"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 4 ]
+}
+
+@test "--tfjs: a layer class we lack is one line naming the layer and the class, exit 1" {
+	tiny_keras Lambda
+	run cnn-import --tfjs "$TMP/keras.json" -o "$TMP/keras.cnnm"
+	[ "$status" -eq 1 ]
+	assert_error cnn-import 'keras.json: layer fc \(Lambda\): class Lambda is not supported'
+	[ ! -e "$TMP/keras.cnnm" ]
+	run cnn-import --tfjs "$TMP/keras.json" --cfg "$TMP/tiny.cfg" -o "$TMP/keras.cnnm"
+	[ "$status" -eq 2 ]
+	run cnn-import --manifest "$TMP/weights_manifest.json" --input-rule align_corners --cfg "$TMP/tiny.cfg" --map "$TMP/tiny.map" -o "$TMP/t.cnnm"
+	[ "$status" -eq 2 ]
+}
+
 @test "a manifest, a cfg and a map make a model that cnn-predict runs" {
 	import_tiny
 	run bash -c "cnn-predict -m '$TMP/tiny.cnnm' -f -1 '$TMP/image.cnn' | cnn-save -f features -o -"
@@ -150,7 +198,7 @@ import_tiny() {
 @test "bad usage exits 2" {
 	run cnn-import
 	[ "$status" -eq 2 ]
-	[ "${lines[0]}" = "cnn-import: what to import? --manifest, --darknet or --list" ]
+	[ "${lines[0]}" = "cnn-import: what to import? --manifest, --tfjs, --darknet or --list" ]
 	run cnn-import --manifest "$TMP/weights_manifest.json" --cfg "$TMP/tiny.cfg" -o "$TMP/t.cnnm"
 	[ "$status" -eq 2 ]
 	[ "${lines[0]}" = "cnn-import: --manifest needs --map FILE" ]
