@@ -860,10 +860,15 @@ enum cnn_resize {
 				   * (TensorFlow's align_corners true, nsfwjs) */
 };
 
+/* Padding to a square with zeros before the resize: none, all of it at the
+ * bottom or right (pad_square=1: face-api's detectors), or centred
+ * (pad_square=centre: face-api's face nets; JavaScript's rounding puts
+ * the odd row or column after). */
+enum cnn_pad_square { CNN_PAD_NONE, CNN_PAD_BOTTOM_RIGHT, CNN_PAD_CENTRE };
+
 typedef struct cnn_input_rule {
 	int resize;               /* enum cnn_resize */
-	int pad_square;           /* pad to a square with zeros at the bottom
-				   * and right first (face-api) */
+	int pad_square;           /* enum cnn_pad_square */
 } cnn_input_rule;
 
 void cnn_net_input_rule(const cnn_net *net, cnn_input_rule *rule);

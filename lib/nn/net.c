@@ -94,12 +94,13 @@ void cnn_net_unnormalise_grad(const cnn_net *net, float *dx, int n)
 }
 
 static const char *const resize_names[] = {"default", "tf_legacy", "align_corners", NULL};
+static const char *const pad_names[] = {"0", "1", "centre", NULL};
 
 static int parse_input_rule(cnn_net *net, cnn_cfg_section *s)
 {
 	net->has_rule = cnn_cfg_has(s, "resize") || cnn_cfg_has(s, "pad_square");
 	return cnn_cfg_choice(s, "resize", resize_names, CNN_RESIZE_DEFAULT, &net->rule.resize) ||
-	       cnn_cfg_int(s, "pad_square", 0, 0, 1, &net->rule.pad_square);
+	       cnn_cfg_choice(s, "pad_square", pad_names, CNN_PAD_NONE, &net->rule.pad_square);
 }
 
 void cnn_net_input_rule(const cnn_net *net, cnn_input_rule *rule)

@@ -1,6 +1,7 @@
 /*
  * fit.c - an image made into a network's input by the network's own rule
- * (cnn_input_rule: [net] resize= and pad_square=): the preprocessing that
+ * (cnn_input_rule: [net] resize= and pad_square=, at the bottom right or
+ * centred): the preprocessing that
  * imported networks were trained with, which they need to the last bit to
  * give their makers' outputs.
  *
@@ -38,31 +39,39 @@ static struct tap *taps(int64_t m, int64_t n, int aligned)
 	return t;
 }
 
-/* The source image's value at (c, y, x) as it is stored (0..255 for u8),
- * 0 in the padding beyond its h x w. */
-static double value(const cnn_tensor *img, int64_t c, int64_t y, int64_t x)
+/* Where the image sits in its padded square: rows and columns before it. */
+struct offset {
+	int64_t top, left;
+};
+
+/* The source image's value at (c, y, x) of the padded image as it is
+ * stored (0..255 for u8), 0 in the padding. */
+static double value(const cnn_tensor *img, const struct offset *at, int64_t c, int64_t y,
+		    int64_t x)
 {
 	int64_t h = img->dim[1], w = img->dim[2];
 
-	if (y >= h || x >= w)
+	y -= at->top;
+	x -= at->left;
+	if (y < 0 || x < 0 || y >= h || x >= w)
 		return 0;
 	return cnn_tensor_get(img, (c * h + y) * w + x);
 }
 
 /* TensorFlow resizes the values as they are stored; the network's scale
  * (cnn_input_value's 1/255 for u8) comes after, here in the same double. */
-static void blend(const cnn_tensor *img, const struct tap *ty, const struct tap *tx,
-		  int64_t h, int64_t w, float *out)
+static void blend(const cnn_tensor *img, const struct offset *at, const struct tap *ty,
+		  const struct tap *tx, int64_t h, int64_t w, float *out)
 {
 	double scale = img->dtype == CNN_U8 ? 1 / 255.0 : img->dtype == CNN_U16 ? 1 / 65535.0 : 1;
 
 	for (int64_t c = 0; c < img->dim[0]; c++)
 		for (int64_t y = 0; y < h; y++)
 			for (int64_t x = 0; x < w; x++) {
-				double tl = value(img, c, ty[y].lo, tx[x].lo);
-				double tr = value(img, c, ty[y].lo, tx[x].hi);
-				double bl = value(img, c, ty[y].hi, tx[x].lo);
-				double br = value(img, c, ty[y].hi, tx[x].hi);
+				double tl = value(img, at, c, ty[y].lo, tx[x].lo);
+				double tr = value(img, at, c, ty[y].lo, tx[x].hi);
+				double bl = value(img, at, c, ty[y].hi, tx[x].lo);
+				double br = value(img, at, c, ty[y].hi, tx[x].hi);
 				double top = tl + (tr - tl) * tx[x].frac;
 				double bottom = bl + (br - bl) * tx[x].frac;
 				out[(c * h + y) * w + x] =
@@ -85,8 +94,8 @@ static cnn_tensor *resize_default(const cnn_tensor *img, int64_t h, int64_t w)
 }
 
 /* The default resize of the image padded with zeros to ph x pw. */
-static cnn_tensor *pad_then_resize(const cnn_tensor *img, int64_t ph, int64_t pw, int64_t h,
-				   int64_t w)
+static cnn_tensor *pad_then_resize(const cnn_tensor *img, const struct offset *at, int64_t ph,
+				   int64_t pw, int64_t h, int64_t w)
 {
 	cnn_tensor *padded = cnn_tensor_new3(img->name, img->dtype, img->dim[0], ph, pw), *f;
 	size_t size = cnn_dtype_size(img->dtype);
@@ -96,7 +105,7 @@ static cnn_tensor *pad_then_resize(const cnn_tensor *img, int64_t ph, int64_t pw
 	memset(padded->data, 0, cnn_tensor_bytes(padded));
 	for (int64_t c = 0; c < img->dim[0]; c++)
 		for (int64_t y = 0; y < img->dim[1]; y++)
-			memcpy((char *)padded->data + ((c * ph + y) * pw) * size,
+			memcpy((char *)padded->data + ((c * ph + y + at->top) * pw + at->left) * size,
 			       (const char *)img->data + ((c * img->dim[1] + y) * img->dim[2]) * size,
 			       img->dim[2] * size);
 	f = resize_default(padded, h, w);
@@ -104,11 +113,23 @@ static cnn_tensor *pad_then_resize(const cnn_tensor *img, int64_t ph, int64_t pw
 	return f;
 }
 
+/* Centred, face-api's way: of the d = |w - h| rows or columns, round(d / 2)
+ * after (JavaScript rounds halves up) and the rest before. */
+static struct offset square_offset(const cnn_tensor *img, int64_t side, int pad)
+{
+	int64_t dh = side - img->dim[1], dw = side - img->dim[2];
+
+	if (pad != CNN_PAD_CENTRE)
+		return (struct offset){0, 0};
+	return (struct offset){dh - (dh + 1) / 2, dw - (dw + 1) / 2};
+}
+
 cnn_tensor *cnn_image_fit(const cnn_tensor *img, int64_t h, int64_t w,
 			  const struct cnn_input_rule *rule)
 {
 	char desc[128];
 	int64_t ph, pw;
+	struct offset at;
 	struct tap *ty, *tx;
 	cnn_tensor *out;
 
@@ -117,10 +138,11 @@ cnn_tensor *cnn_image_fit(const cnn_tensor *img, int64_t h, int64_t w,
 				 cnn_tensor_describe(img, desc, sizeof desc)), NULL;
 	ph = img->dim[1];
 	pw = img->dim[2];
-	if (rule->pad_square)
+	if (rule->pad_square != CNN_PAD_NONE)
 		ph = pw = ph > pw ? ph : pw;
+	at = square_offset(img, ph, rule->pad_square);
 	if (rule->resize == CNN_RESIZE_DEFAULT)
-		return rule->pad_square ? pad_then_resize(img, ph, pw, h, w)
+		return rule->pad_square ? pad_then_resize(img, &at, ph, pw, h, w)
 					: resize_default(img, h, w);
 	if (!(out = cnn_tensor_new3(img->name, CNN_F32, img->dim[0], h, w)))
 		return NULL;
@@ -132,7 +154,7 @@ cnn_tensor *cnn_image_fit(const cnn_tensor *img, int64_t h, int64_t w,
 		cnn_tensor_free(out);
 		return cnn_error("out of memory"), NULL;
 	}
-	blend(img, ty, tx, h, w, out->data);
+	blend(img, &at, ty, tx, h, w, out->data);
 	free(ty);
 	free(tx);
 	return out;

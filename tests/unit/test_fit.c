@@ -183,6 +183,21 @@ static void test_fit(void)
 	cnn_tensor_free(out);
 	cnn_tensor_free(img);
 
+	/* A 1 x 3 image padded centred to 3 x 3: one row before, one after. */
+	static const float three[3] = {1, 2, 3}, centred[9] = {0, 0, 0, 1, 2, 3, 0, 0, 0};
+	img = image(1, 3, three);
+	rule = (cnn_input_rule){CNN_RESIZE_TF_LEGACY, CNN_PAD_CENTRE};
+	out = cnn_image_fit(img, 3, 3, &rule);
+	tap_ok(near_all(out, centred, 9), "pad_square=centre: a row of zeros on each side");
+	cnn_tensor_free(out);
+	cnn_tensor_free(img);
+	/* 1 x 2 to 2 x 2 centred: d = 1, round(1/2) = 1 after, 0 before. */
+	img = image(1, 2, row);
+	out = cnn_image_fit(img, 2, 2, &rule);
+	tap_ok(near_all(out, padded, 4), "pad_square=centre: the odd row after, as JavaScript rounds");
+	cnn_tensor_free(out);
+	cnn_tensor_free(img);
+
 	/* u8 comes out on the network's scale. */
 	img = cnn_tensor_new3("image", CNN_U8, 1, 1, 2);
 	((uint8_t *)img->data)[0] = 0;
