@@ -326,6 +326,17 @@ int cnn_conv_setup(cnn_conv *cv);
  * fails with CNN_ERR only when that allocation does. */
 int cnn_conv_forward(const cnn_conv *cv, const float *x, const float *w,
 		     const float *b, float *y);
+/* The same with the weights packed once by cnn_conv_pack() for the GEMM
+ * (inference runs the same weights many times; for batch 1 on small maps
+ * the packing costs as much as the multiply).  A packed copy is valid for
+ * the weights it was made from, the geometry's c, k, groups and kernel,
+ * and the kernels cnn_simd() chose; cnn_conv_packed_floats() is its size,
+ * 0 when the convolution does not pack (depthwise: then packed is unused
+ * and may be NULL). */
+size_t cnn_conv_packed_floats(const cnn_conv *cv);
+int cnn_conv_pack(const cnn_conv *cv, const float *w, float *packed);
+int cnn_conv_forward_packed(const cnn_conv *cv, const float *x, const float *w,
+			    const float *packed, const float *b, float *y);
 /* The gradients of cnn_conv_forward for the output gradient dy, added to
  * dx, dw and db (each skipped if NULL), so that gradients from several
  * places and examples accumulate. */

@@ -254,6 +254,7 @@ int cnn_darknet_load(cnn_net *net, const char *path)
 	int64_t more = 0;
 	size_t n;
 
+	net->param_gen++;
 	/* Refuse a network darknet could not describe before reading. */
 	for (int i = 0; i < net->nlayers; i++) {
 		struct part part[MAX_PARTS];

@@ -14,6 +14,7 @@
 
 #include "nn/batchnorm.h"
 #include "nn/net.h"
+#include "simd/simd.h"
 
 struct conv_state {
 	cnn_conv cv;          /* for deconvolution: the convolution it transposes */
@@ -22,6 +23,12 @@ struct conv_state {
 	int bn_on;
 	cnn_bn bn;
 	float *scratch;       /* deconvolution: one batch of input gradients */
+	/* Inference packs the weights once, not in every pass: valid while
+	 * the net's parameters are those of packed_gen and the kernels those
+	 * cnn_simd() chose then. */
+	float *packed;
+	uint64_t packed_gen;
+	const void *packed_isa;
 };
 
 static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s, int transposed)
@@ -155,6 +162,30 @@ static void init(cnn_layer *l, cnn_rng *rng)
 				   : lim * (2 * (float)cnn_rng_uniform(rng) - 1);
 }
 
+/* The weights packed for the GEMM of an inference pass, packed again only
+ * when a parameter or the kernels changed since; NULL when this convolution
+ * does not pack (depthwise). */
+static int packed_weights(struct conv_state *st, const cnn_net *net, const float **packed)
+{
+	size_t floats = cnn_conv_packed_floats(&st->cv);
+
+	*packed = NULL;
+	if (floats == 0)
+		return CNN_OK;
+	if (!st->packed || st->packed_gen != net->param_gen || st->packed_isa != cnn_simd()) {
+		float *grown = realloc(st->packed, sizeof(float) * floats);
+		if (!grown)
+			return cnn_error("out of memory for packed weights");
+		st->packed = grown;
+		if (cnn_conv_pack(&st->cv, st->weight->value, st->packed))
+			return CNN_ERR;
+		st->packed_gen = net->param_gen;
+		st->packed_isa = cnn_simd();
+	}
+	*packed = st->packed;
+	return CNN_OK;
+}
+
 static int forward(cnn_layer *l, cnn_net *net)
 {
 	struct conv_state *st = l->state;
@@ -170,6 +201,12 @@ static int forward(cnn_layer *l, cnn_net *net)
 		if (bias)
 			for (long i = 0; i < n; i++)
 				l->output[i] += bias[(i / spatial) % l->out_c];
+	} else if (!net->train) {
+		const float *packed;
+		if (packed_weights(st, net, &packed) ||
+		    cnn_conv_forward_packed(&cv, l->input, st->weight->value, packed, bias,
+					    l->output))
+			return CNN_ERR;
 	} else if (cnn_conv_forward(&cv, l->input, st->weight->value, bias, l->output)) {
 		return CNN_ERR;
 	}
@@ -220,6 +257,7 @@ static void free_state(cnn_layer *l)
 	if (st->bn_on)
 		cnn_bn_free(&st->bn);
 	free(st->scratch);
+	free(st->packed);
 	free(st);
 }
 

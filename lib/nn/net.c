@@ -681,6 +681,7 @@ int cnn_net_copy_params(cnn_net *dst, const cnn_net *src, int layers)
 {
 	int n = layers >= 0 ? layers : dst->nlayers;
 
+	dst->param_gen++;
 	if (n > dst->nlayers)
 		return cnn_error("%d layers asked for; this model has %d", n, dst->nlayers);
 	for (int i = 0; i < n; i++) {
@@ -728,6 +729,8 @@ void cnn_net_layer_info(const cnn_net *net, int i, cnn_layer_info *info)
 
 int cnn_net_visit_params(cnn_net *net, cnn_param_visit visit, void *ctx)
 {
+	/* The visitor may write: whatever was made from the values is stale. */
+	net->param_gen++;
 	for (int i = 0; i < net->nlayers; i++) {
 		cnn_layer *l = &net->layer[i];
 		for (int p = 0; p < l->nparam; p++) {

@@ -103,6 +103,10 @@ struct cnn_net {
 	cnn_rng rng;
 	cnn_train_params hp;
 	int64_t step;            /* batches trained */
+	/* Bumped at every write of the parameters (an update, a copy, a
+	 * visit, a load), so that what is made from them (packed weights)
+	 * knows when it is stale. */
+	uint64_t param_gen;
 	int64_t seen;            /* examples trained */
 	uint64_t claimed;        /* bytes of the buffers, see cnn_net_claim() */
 	/* Mixup of the next training pass: after layer mix_layer (-1: the

@@ -85,6 +85,7 @@ int cnn_net_update(cnn_net *net, int n)
 	float lr = (float)cnn_net_learning_rate(net);
 	double t = (double)net->step + 1;
 
+	net->param_gen++;
 	for (int i = 0; i < net->nlayers; i++) {
 		cnn_layer *l = &net->layer[i];
 		if (l->frozen)

@@ -441,6 +441,7 @@ int cnn_tfjs_place(cnn_net *net, const cnn_tfjs *w, const char *name, const char
 	struct map m = {.path = name, .net = net, .w = w};
 	int nparams = 0, ret;
 
+	net->param_gen++;
 	m.param_base = malloc(sizeof *m.param_base * (net->nlayers > 0 ? net->nlayers : 1));
 	for (int i = 0; m.param_base && i < net->nlayers; i++) {
 		m.param_base[i] = nparams;

@@ -538,14 +538,16 @@ static void gemm_items(void *ctx, long i0, long i1, int t)
 	}
 }
 
-static void run_gemm(const struct plan *p, const float *x, float *y, float *ws)
+/* pack: the weights are not packed in p->a yet. */
+static void run_gemm(const struct plan *p, const float *x, float *y, float *ws, int pack)
 {
 	struct conv_job j = { p, x, y, ws, 0 };
 
 	/* lanes past the end of the outputs are computed, not used */
 	for (int t = 0; t < p->nt; t++)
 		memset(gemm_space(p, ws, t).tile, 0, tile_size(p) * sizeof(float));
-	cnn_parallel_for(p->nt, p->groups * ceil_div(p->mg, p->s->mr), pack_panels, &j);
+	if (pack)
+		cnn_parallel_for(p->nt, p->groups * ceil_div(p->mg, p->s->mr), pack_panels, &j);
 	if (p->per_image) {
 		cnn_parallel_for(p->nt, p->n, gemm_images, &j);
 		return;
@@ -593,13 +595,75 @@ static void window_items(void *ctx, long i0, long i1, int t)
 	}
 }
 
+/* Depthwise, or few filters per channel: a GEMM would mostly multiply the
+ * padding of its mr-row panels, so a window slides instead. */
+static int window_path(const cnn_conv *cv)
+{
+	int groups = cv->groups ? cv->groups : 1;
+
+	return cv->c / groups == 1 && cv->k / groups <= 8;
+}
+
+/* The floats of the weights packed for the GEMM, 0 on the window path. */
+static size_t packed_floats(const cnn_conv *cv, const struct cnn_simd *s)
+{
+	int groups = cv->groups ? cv->groups : 1, taps = 1, mg = cv->k / groups;
+
+	for (int d = 0; d < cv->nd; d++)
+		taps *= cv->ker[d] ? cv->ker[d] : 1;
+	if (window_path(cv))
+		return 0;
+	return lines((size_t)groups * (cv->c / groups) * taps * ceil_div(mg, s->mr) * s->mr);
+}
+
+size_t cnn_conv_packed_floats(const cnn_conv *cv)
+{
+	return packed_floats(cv, cnn_simd());
+}
+
+int cnn_conv_pack(const cnn_conv *cv, const float *w, float *packed)
+{
+	cnn_conv g = *cv;
+	struct plan p = { .w = w, .a = packed };
+	int taps = 1;
+
+	if (cnn_conv_setup(&g))
+		return CNN_ERR;
+	for (int d = 0; d < g.nd; d++)
+		taps *= g.ker[d];
+	p.s = cnn_simd();
+	p.groups = g.groups;
+	p.cg = g.c / g.groups;
+	p.mg = g.k / g.groups;
+	p.kg = p.cg * taps;
+	for (int gi = 0; !window_path(&g) && gi < p.groups; gi++)
+		for (int i = 0; i < ceil_div(p.mg, p.s->mr); i++)
+			pack_weights(&p, gi, i);
+	return CNN_OK;
+}
+
+static int forward(const cnn_conv *cv, const float *x, const float *w, const float *packed,
+		   const float *b, float *y);
+
 int cnn_conv_forward(const cnn_conv *cv, const float *x, const float *w,
 		     const float *b, float *y)
+{
+	return forward(cv, x, w, NULL, b, y);
+}
+
+int cnn_conv_forward_packed(const cnn_conv *cv, const float *x, const float *w,
+			    const float *packed, const float *b, float *y)
+{
+	return forward(cv, x, w, packed, b, y);
+}
+
+static int forward(const cnn_conv *cv, const float *x, const float *w, const float *packed,
+		   const float *b, float *y)
 {
 	cnn_conv g = *cv;
 	struct plan p = { .w = w, .b = b };
 	int taps = 1, window;
-	size_t floats;
+	size_t floats, packing;
 	float *ws;
 
 	if (cnn_conv_setup(&g))
@@ -614,15 +678,15 @@ int cnn_conv_forward(const cnn_conv *cv, const float *x, const float *w,
 		return cnn_error("out of memory for a convolution");
 	plan_geometry(&p, &g);
 	plan_work(&p, cnn_conv_macs(&g));
-	/* Depthwise, or few filters per channel: a GEMM would mostly
-	 * multiply the padding of its mr-row panels. */
-	window = p.cg == 1 && p.mg <= 8;
+	window = window_path(&g);
+	/* Weights packed by cnn_conv_pack() need no room of their own. */
+	packing = packed ? 0 : packed_floats(&g, p.s);
 	if (window) {
 		p.nt = min(p.nt, p.n * p.groups);
 		floats = p.nt * lines(p.ph.chan + SLACK);
 	} else {
-		floats = lines((size_t)p.groups * p.kg * ceil_div(p.mg, p.s->mr) * p.s->mr) +
-			 (p.per_image ? p.nt : 1) * planes_size(&p) + p.nt * thread_size(&p);
+		floats = packing + (p.per_image ? p.nt : 1) * planes_size(&p) +
+			 p.nt * thread_size(&p);
 	}
 	ws = cnn_scratch(floats);
 	if (!ws) {
@@ -634,9 +698,8 @@ int cnn_conv_forward(const cnn_conv *cv, const float *x, const float *w,
 		cnn_parallel_for(p.nt, (long)p.n * p.groups, window_items,
 				 &(struct conv_job){ &p, x, y, ws, 0 });
 	} else {
-		p.a = ws;
-		run_gemm(&p, x, y, ws + lines((size_t)p.groups * p.kg *
-					      ceil_div(p.mg, p.s->mr) * p.s->mr));
+		p.a = packed ? (float *)packed : ws;
+		run_gemm(&p, x, y, ws + packing, !packed);
 	}
 	cnn_scratch_done(ws, floats);
 	free(p.off);

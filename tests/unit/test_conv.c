@@ -252,9 +252,64 @@ static void setup_errors(void)
 	}
 }
 
+/* n values from a seed, in -1..1. */
+static void fill(float *v, long n, uint64_t seed)
+{
+	cnn_rng rng;
+
+	cnn_rng_seed(&rng, seed);
+	for (long i = 0; i < n; i++)
+		v[i] = (float)(cnn_rng_uniform(&rng) * 2 - 1);
+}
+
+/* Weights packed once give the same bits as packing them in every call,
+ * on each ISA, for a GEMM geometry and for the depthwise window path. */
+static void packed_cases(void)
+{
+	static const cnn_conv cases[] = {
+		{.n = 2, .c = 32, .k = 48, .groups = 1, .nd = 2, .in = {9, 7}, .ker = {3, 3},
+		 .stride = {2, 1}, .pad_lo = {0, 1}, .pad_hi = {1, 1}},
+		{.n = 1, .c = 256, .k = 256, .groups = 1, .nd = 2, .in = {4, 4}, .ker = {3, 3},
+		 .pad_lo = {1, 1}, .pad_hi = {1, 1}},
+		{.n = 1, .c = 16, .k = 16, .groups = 16, .nd = 2, .in = {8, 8}, .ker = {3, 3},
+		 .pad_lo = {1, 1}, .pad_hi = {1, 1}},
+	};
+	static const char *const isas[] = {"generic", "avx2", "avx512"};
+
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+		for (int a = 0; a < 3; a++) {
+			cnn_conv cv = cases[i];
+			long nx, nw, ny;
+			float *x, *w, *b, *y1, *y2, *packed;
+			size_t floats;
+			int same = 1;
+			if (cnn_simd_force(isas[a]) || cnn_conv_setup(&cv))
+				continue;
+			nx = (long)cv.n * cv.c * cv.in[0] * cv.in[1];
+			nw = (long)cv.k * (cv.c / cv.groups) * cv.ker[0] * cv.ker[1];
+			ny = (long)cv.n * cv.k * cv.out[0] * cv.out[1];
+			x = malloc(sizeof *x * nx), w = malloc(sizeof *w * nw);
+			b = malloc(sizeof *b * cv.k), y1 = malloc(sizeof *y1 * ny);
+			y2 = malloc(sizeof *y2 * ny);
+			floats = cnn_conv_packed_floats(&cv);
+			packed = malloc(sizeof *packed * (floats ? floats : 1));
+			fill(x, nx, 1), fill(w, nw, 2), fill(b, cv.k, 3);
+			same = cnn_conv_forward(&cv, x, w, b, y1) == CNN_OK &&
+			       cnn_conv_pack(&cv, w, packed) == CNN_OK &&
+			       cnn_conv_forward_packed(&cv, x, w, packed, b, y2) == CNN_OK &&
+			       memcmp(y1, y2, sizeof *y1 * ny) == 0;
+			tap_ok(same, "packed once (%zu floats), %s, %dx%d -> %d %s: the same bits",
+			       floats, isas[a], cv.in[0], cv.in[1], cv.k,
+			       floats ? "GEMM" : "window");
+			free(x), free(w), free(b), free(y1), free(y2), free(packed);
+		}
+	cnn_simd_force(NULL);
+}
+
 int main(void)
 {
 	cnn_set_threads(2);
+	packed_cases();
 	vector_cases();
 	larger_cases();
 	course_notes();
