@@ -3,13 +3,17 @@
  * one forward pass of a batch of one, over a few seconds, on a fixed random
  * input (bench/run-pretrained runs it beside TensorFlow.js).
  *
- *   bench-forward MODEL [SECONDS]
+ *   bench-forward MODEL [SECONDS [ISA]]
+ *
+ * ISA (avx512, avx2, generic) forces those kernels, to time a machine of
+ * the other kind on this one.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "cnn.h"
+#include "simd/simd.h"
 
 static double now(void)
 {
@@ -35,8 +39,12 @@ int main(int argc, char **argv)
 	cnn_rng rng;
 
 	if (argc < 2) {
-		fprintf(stderr, "usage: bench-forward MODEL [SECONDS]\n");
+		fprintf(stderr, "usage: bench-forward MODEL [SECONDS [ISA]]\n");
 		return 2;
+	}
+	if (argc > 3 && cnn_simd_force(argv[3])) {
+		fprintf(stderr, "bench-forward: %s\n", cnn_errmsg());
+		return 1;
 	}
 	if (!(net = cnn_net_load(argv[1], 1, NULL))) {
 		fprintf(stderr, "bench-forward: %s\n", cnn_errmsg());
