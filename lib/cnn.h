@@ -956,6 +956,12 @@ void cnn_net_freeze(cnn_net *net, int layers);
  * first record; with_state adds the optimizer's moments and the random
  * state, so that training can resume exactly. */
 int cnn_net_save(cnn_net *net, const char *path, const cnn_record *extra, int with_state);
+/* Constants a model keeps beside its weights, by name (SSD's anchors,
+ * imported with the weights): saved in the model file's weights record
+ * under names that do not start with a digit, and loaded back.  NULL when
+ * there is none of that name.  set takes t, replacing one of its name. */
+const cnn_tensor *cnn_net_constant(const cnn_net *net, const char *name);
+int cnn_net_set_constant(cnn_net *net, cnn_tensor *t);
 /* Load a model file; *extra (if not NULL) receives its first record. */
 cnn_net *cnn_net_load(const char *path, int batch, cnn_record **extra);
 

@@ -5,7 +5,9 @@
  *
  *   record 1: "cfg" (text), "step" and "seen" (i64), and whatever training
  *             state the caller adds (cnn-train: epoch, position, seeds)
- *   record 2: one tensor per parameter or statistic, "LAYER.NAME"
+ *   record 2: one tensor per parameter or statistic, "LAYER.NAME", and the
+ *             net's constants (cnn_net_constant: names not starting with a
+ *             digit)
  *   record 3: (checkpoints only) the optimizer's moments, "LAYER.NAME.m"
  *             and ".v", and the network's random state "rng"
  *
@@ -114,6 +116,12 @@ int cnn_net_save(cnn_net *net, const char *path, const cnn_record *extra, int wi
 	if (cnn_net_visit_params(net, gather_param, &g) ||
 	    (with_state && gather_moments(net, moments)))
 		goto done;
+	for (int i = 0; net->constants && i < net->constants->n; i++) {
+		const cnn_tensor *c = net->constants->tensor[i];
+		cnn_tensor *copy = cnn_tensor_convert(c, c->dtype);
+		if (!copy || cnn_record_put(weights, copy))
+			goto done;
+	}
 	{
 		cnn_record *recs[3] = {head, weights, moments};
 		ret = write_records(path, recs, with_state ? 3 : 2);
@@ -176,6 +184,21 @@ static int restore_all(cnn_net *net, const cnn_record *weights, const cnn_record
 	return CNN_OK;
 }
 
+/* The weights record's tensors that are not parameters ("LAYER.NAME"
+ * starts with the layer's number): the net's constants. */
+static int take_constants(cnn_net *net, cnn_record *weights)
+{
+	for (int i = 0; i < weights->n; i++) {
+		const cnn_tensor *t = weights->tensor[i];
+		cnn_tensor *copy;
+		if (t->name[0] >= '0' && t->name[0] <= '9')
+			continue;
+		if (!(copy = cnn_tensor_convert(t, t->dtype)) || cnn_net_set_constant(net, copy))
+			return CNN_ERR;
+	}
+	return CNN_OK;
+}
+
 cnn_net *cnn_net_load(const char *path, int batch, cnn_record **extra)
 {
 	cnn_reader *rd = cnn_reader_open(path);
@@ -211,6 +234,11 @@ cnn_net *cnn_net_load(const char *path, int batch, cnn_record **extra)
 	}
 	if (restore_all(net, rec[1], nrec > 2 ? rec[2] : NULL)) {
 		cnn_error_context("%s", path);
+		cnn_net_free(net);
+		net = NULL;
+		goto done;
+	}
+	if (take_constants(net, rec[1])) {
 		cnn_net_free(net);
 		net = NULL;
 		goto done;

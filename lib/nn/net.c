@@ -415,6 +415,7 @@ void cnn_net_free(cnn_net *net)
 	free(net->input);
 	free(net->in_mean);
 	free(net->in_std);
+	cnn_record_free(net->constants);
 	free(net->mix_perm);
 	free(net->mix_out);
 	free(net->mix_delta);
@@ -709,6 +710,20 @@ void cnn_net_freeze(cnn_net *net, int layers)
 {
 	for (int i = 0; i < net->nlayers; i++)
 		net->layer[i].frozen = i < layers;
+}
+
+const cnn_tensor *cnn_net_constant(const cnn_net *net, const char *name)
+{
+	return net->constants ? cnn_record_get(net->constants, name) : NULL;
+}
+
+int cnn_net_set_constant(cnn_net *net, cnn_tensor *t)
+{
+	if (!net->constants && !(net->constants = cnn_record_new())) {
+		cnn_tensor_free(t);
+		return cnn_error("out of memory");
+	}
+	return cnn_record_put(net->constants, t);
 }
 
 int cnn_net_layers(const cnn_net *net)

@@ -107,6 +107,7 @@ struct cnn_net {
 	 * visit, a load), so that what is made from them (packed weights)
 	 * knows when it is stale. */
 	uint64_t param_gen;
+	cnn_record *constants;   /* tensors kept beside the weights, or NULL */
 	int64_t seen;            /* examples trained */
 	uint64_t claimed;        /* bytes of the buffers, see cnn_net_claim() */
 	/* Mixup of the next training pass: after layer mix_layer (-1: the

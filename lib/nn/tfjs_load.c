@@ -10,6 +10,8 @@
  *   - TENSOR              TENSOR is not used (a graph constant, say)
  *   = VALUE LAYER.PARAM   the parameter is VALUE throughout: a depthwise
  *                         convolution's bias where TF has none is "= 0"
+ *   + TENSOR NAME         TENSOR is kept as it is, the net's constant NAME
+ *                         (SSD's anchors), saved with the model
  * LAYER is a layer's name= or its index (cnn_net_layer_find), PARAM one of
  * its parameters (weight, bias, scale, mean, variance).  Every parameter of
  * the network must be filled or declared, and every tensor of the manifest
@@ -41,12 +43,13 @@
 #include "nn/net.h"
 #include "nn/tfjs_map.h"
 
-enum kind { FILL, IGNORE, CONSTANT };
+enum kind { FILL, IGNORE, CONSTANT, KEEP };
 
 struct line {
 	int at;               /* its number in the map */
 	enum kind kind;
-	int tensor;           /* FILL, IGNORE: the manifest's index */
+	int tensor;           /* FILL, IGNORE, KEEP: the manifest's index */
+	char keep[CNN_MAX_NAME + 1]; /* KEEP: the name of the net's constant */
 	cnn_layer *layer;     /* FILL, CONSTANT */
 	cnn_param *param;
 	float value;          /* CONSTANT */
@@ -226,6 +229,14 @@ static int parse_line(struct map *m, int at, char *text)
 		ln.kind = IGNORE;
 		if (find_tensor(m, at, word[1], &ln))
 			return CNN_ERR;
+	} else if (n == 3 && !strcmp(word[0], "+")) {
+		ln.kind = KEEP;
+		if (find_tensor(m, at, word[1], &ln))
+			return CNN_ERR;
+		if (strchr("0123456789", word[2][0]) || strlen(word[2]) > CNN_MAX_NAME)
+			return line_error(m, at, "a constant's name (\"%s\") must not start with a "
+					  "digit, which names parameters", word[2]);
+		snprintf(ln.keep, sizeof ln.keep, "%s", word[2]);
 	} else if (n == 3 && !strcmp(word[0], "=")) {
 		ln.kind = CONSTANT;
 		if (parse_value(m, at, word[1], &ln.value) || find_param(m, at, word[2], &ln) ||
@@ -237,8 +248,8 @@ static int parse_line(struct map *m, int at, char *text)
 		    claim_param(m, at, &ln))
 			return CNN_ERR;
 	} else {
-		return line_error(m, at, "want \"TENSOR LAYER.PARAM\", \"- TENSOR\" or \"= VALUE "
-				  "LAYER.PARAM\"");
+		return line_error(m, at, "want \"TENSOR LAYER.PARAM\", \"- TENSOR\", \"+ TENSOR "
+				  "NAME\" or \"= VALUE LAYER.PARAM\"");
 	}
 	return add_line(m, &ln);
 }
@@ -422,11 +433,23 @@ static int fill(struct map *m, const struct line *ln)
 	return ret;
 }
 
+/* A tensor the net keeps as it is, beside its weights (SSD's anchors). */
+static int keep(struct map *m, const struct line *ln)
+{
+	cnn_tensor *t = cnn_tfjs_tensor(m->w, ln->tensor);
+
+	if (!t || cnn_tensor_rename(t, ln->keep)) {
+		cnn_tensor_free(t);
+		return CNN_ERR;
+	}
+	return cnn_net_set_constant(m->net, t);
+}
+
 static int apply(struct map *m)
 {
 	for (int i = 0; i < m->n; i++) {
 		const struct line *ln = &m->line[i];
-		if (ln->kind == FILL && fill(m, ln))
+		if ((ln->kind == FILL && fill(m, ln)) || (ln->kind == KEEP && keep(m, ln)))
 			return CNN_ERR;
 		for (long k = 0; ln->kind == CONSTANT && k < ln->param->count; k++)
 			ln->param->value[k] = ln->value;

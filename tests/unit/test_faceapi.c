@@ -152,6 +152,32 @@ static const float *ssd_value(cnn_net *net, const char *kind, long i, int per, i
 	return out + ((a * per + k) * gh + cell / gw) * gw + cell % gw;
 }
 
+/* The anchors come with the weights, and stay through a model file. */
+static void anchors(cnn_net *net)
+{
+	const cnn_tensor *a = cnn_net_constant(net, "anchors"), *b;
+	char path[] = "/tmp/test-faceapi-XXXXXX";
+	cnn_net *again = NULL;
+	int fd = mkstemp(path), same;
+
+	tap_ok(a && a->dtype == CNN_F32 && cnn_tensor_count(a) == 5118 * 4 &&
+	       fabsf(((float *)a->data)[0] + 0.0344f) < 1e-3f &&
+	       fabsf(((float *)a->data)[2] - 0.0656f) < 1e-3f,
+	       "ssd_mobilenetv1 keeps its 5118 anchors, the first (%.4f, %.4f, %.4f, %.4f)",
+	       a ? ((float *)a->data)[0] : NAN, a ? ((float *)a->data)[1] : NAN,
+	       a ? ((float *)a->data)[2] : NAN, a ? ((float *)a->data)[3] : NAN);
+	if (fd >= 0)
+		close(fd);
+	if (a && fd >= 0 && cnn_net_save(net, path, NULL, 0) == CNN_OK)
+		again = cnn_net_load(path, 1, NULL);
+	b = again ? cnn_net_constant(again, "anchors") : NULL;
+	same = b && cnn_tensor_bytes(a) == cnn_tensor_bytes(b) &&
+	       memcmp(a->data, b->data, cnn_tensor_bytes(a)) == 0;
+	tap_ok(same, "the anchors through a model file, byte for byte");
+	cnn_net_free(again);
+	unlink(path);
+}
+
 static void ssd_mobilenetv1(void)
 {
 	cnn_net *net = import("ssd_mobilenetv1", 0);
@@ -164,6 +190,7 @@ static void ssd_mobilenetv1(void)
 		cnn_net_free(net);
 		return;
 	}
+	anchors(net);
 	while (vec_header(&v, line, sizeof line)) {
 		int n, per, shape[2], c, h, w;
 		float *idx, *want;

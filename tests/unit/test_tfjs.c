@@ -661,10 +661,10 @@ static void import_errors(void)
 		 ":2: layer 0 [convolutional] conv (cfg line 6) has no parameter \"gamma\" (it has "
 		 "weight, bias)", "an unknown parameter"},
 		{2, "conv/kernel conv.weight extra",
-		 ":2: want \"TENSOR LAYER.PARAM\", \"- TENSOR\" or \"= VALUE LAYER.PARAM\"",
-		 "three words"},
-		{2, "= conv.weight", ":2: want \"TENSOR LAYER.PARAM\", \"- TENSOR\" or \"= VALUE "
-		 "LAYER.PARAM\"", "a value left out"},
+		 ":2: want \"TENSOR LAYER.PARAM\", \"- TENSOR\", \"+ TENSOR NAME\" or \"= VALUE "
+		 "LAYER.PARAM\"", "three words"},
+		{2, "= conv.weight", ":2: want \"TENSOR LAYER.PARAM\", \"- TENSOR\", \"+ TENSOR NAME\" "
+		 "or \"= VALUE LAYER.PARAM\"", "a value left out"},
 		{5, "= zero dw.bias", ":5: '= zero': want a finite number", "a value that is not one"},
 		{5, "= 1e39 dw.bias", ":5: '= 1e39': want a finite number", "a value past float"},
 		{5, "= 0.5 dw.bias", "imported", "a declared value"},
