@@ -13,6 +13,7 @@
  */
 const fs = require('fs');
 const path = require('path');
+const { fileHandler } = require(path.join(__dirname, '../examples/pretrained/layers-model.js'));
 
 const npm = process.argv[2], seconds = Number(process.argv[3] || 3);
 const tf = require(path.join(npm, 'node_modules/@tensorflow/tfjs'));
@@ -33,22 +34,6 @@ async function time(name, run) {
   console.log(`${name} ms ${t[t.length >> 1].toFixed(3)} fastest ${t[0].toFixed(3)} runs ${t.length}`);
 }
 
-/* A layers model from a model.json and its shards on disk. */
-function fileHandler(dir) {
-  return {
-    async load() {
-      const j = JSON.parse(fs.readFileSync(path.join(dir, 'model.json')));
-      const specs = [], bufs = [];
-      for (const g of j.weightsManifest) {
-        specs.push(...g.weights);
-        for (const p of g.paths) bufs.push(fs.readFileSync(path.join(dir, p)));
-      }
-      const all = Buffer.concat(bufs);
-      return { modelTopology: j.modelTopology, format: j.format, weightSpecs: specs,
-               weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.length) };
-    },
-  };
-}
 
 async function main() {
   await tf.setBackend('wasm');

@@ -142,6 +142,7 @@
 
 const fs = require('fs');
 const path = require('path');
+const { fileHandler } = require(path.join(__dirname, '../../examples/pretrained/layers-model.js'));
 const crypto = require('crypto');
 const { execFileSync } = require('child_process');
 
@@ -620,21 +621,6 @@ async function ssd(vf, W, name) {
 const NSFW_CLASSES = ['Drawing', 'Hentai', 'Neutral', 'Porn', 'Sexy'];
 
 // The unwrapped model.json and .bin shards, read as files.
-function fileHandler(dir) {
-  return {
-    async load() {
-      const j = JSON.parse(fs.readFileSync(path.join(dir, 'model.json')));
-      const specs = [], bufs = [];
-      for (const g of j.weightsManifest) {
-        specs.push(...g.weights);
-        for (const p of g.paths) bufs.push(fs.readFileSync(path.join(dir, p)));
-      }
-      const all = Buffer.concat(bufs);
-      return { modelTopology: j.modelTopology, format: j.format, weightSpecs: specs,
-               weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.length) };
-    },
-  };
-}
 
 async function nsfw(vf, model, libName, size, layer, names) {
   const lib = await nsfwjs.load(libName);
