@@ -215,9 +215,9 @@ int cnn_image_save(const char *path, const cnn_tensor *img, int quality);
 cnn_tensor *cnn_image_resize(const cnn_tensor *img, int64_t h, int64_t w);
 
 /* An image (C x H x W, any numeric dtype) as a network of input C x h x w
- * takes it by rule (cnn_input_rule above): f32 on the network's scale
- * (cnn_input_value: u8 / 255), padded and resized as the rule says,
- * computed in double and rounded once to float. */
+ * takes it by rule (cnn_input_rule, with the networks below): f32 on the
+ * network's scale (cnn_input_value: u8 / 255), padded and resized as the
+ * rule says, computed in double and rounded once to float. */
 struct cnn_input_rule;
 cnn_tensor *cnn_image_fit(const cnn_tensor *img, int64_t h, int64_t w,
 			  const struct cnn_input_rule *rule);
@@ -862,7 +862,7 @@ int cnn_net_batch(const cnn_net *net);
 
 /* How an image of another size becomes the network's input: [net]'s
  * resize= and pad_square= (our keys, cnn-cfg(5)), the rule the network was
- * made with, which cnn_image_fit() (below) applies. */
+ * made with, which cnn_image_fit() (with the images above) applies. */
 enum cnn_resize {
 	CNN_RESIZE_DEFAULT,       /* cnn_image_resize(): bilinear up, area down */
 	CNN_RESIZE_TF_LEGACY,     /* TensorFlow's bilinear, align_corners false,
@@ -958,8 +958,9 @@ void cnn_net_freeze(cnn_net *net, int layers);
 int cnn_net_save(cnn_net *net, const char *path, const cnn_record *extra, int with_state);
 /* Constants a model keeps beside its weights, by name (SSD's anchors,
  * imported with the weights): saved in the model file's weights record
- * under names that do not start with a digit, and loaded back.  NULL when
- * there is none of that name.  set takes t, replacing one of its name. */
+ * under names that do not start with a digit (set refuses others), and
+ * loaded back.  NULL when there is none of that name.  set takes t,
+ * replacing (and freeing) one of its name. */
 const cnn_tensor *cnn_net_constant(const cnn_net *net, const char *name);
 int cnn_net_set_constant(cnn_net *net, cnn_tensor *t);
 /* Load a model file; *extra (if not NULL) receives its first record. */
@@ -995,7 +996,9 @@ int cnn_net_layers(const cnn_net *net);
 void cnn_net_layer_info(const cnn_net *net, int i, cnn_layer_info *info);
 
 /* Every parameter and statistic as a tensor named "LAYER.NAME" (e.g.
- * "3.weight", "3.mean"), in layer order; the caller visits them. */
+ * "3.weight", "3.mean"), in layer order; the caller visits them, and may
+ * write the values during the visit (not through pointers kept after it:
+ * inference keeps packed copies, made stale by a visit). */
 typedef int (*cnn_param_visit)(void *ctx, const char *name, float *values,
 			       int ndim, const int64_t *dim, int trained);
 int cnn_net_visit_params(cnn_net *net, cnn_param_visit visit, void *ctx);

@@ -59,7 +59,8 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s, int transposed)
 	    cnn_cfg_int(s, "stride_y", stride, 1, 1 << 10, &stride_y) ||
 	    cnn_cfg_int(s, "stride_x", stride, 1, 1 << 10, &stride_x))
 		return CNN_ERR;
-	if (transposed && (size_y != size_x || stride_y != stride_x))
+	if (transposed && (cnn_cfg_has(s, "size_y") || cnn_cfg_has(s, "size_x") ||
+			   cnn_cfg_has(s, "stride_y") || cnn_cfg_has(s, "stride_x")))
 		return cnn_cfg_error(s, "a transposed convolution takes one size= and one stride=");
 	if (same && (transposed || pad || padding))
 		return cnn_cfg_error(s, "same=1 %s", transposed ? "is for convolutions, not "

@@ -719,6 +719,13 @@ const cnn_tensor *cnn_net_constant(const cnn_net *net, const char *name)
 
 int cnn_net_set_constant(cnn_net *net, cnn_tensor *t)
 {
+	/* A digit starts a parameter's name, in the same record of the file. */
+	if (!t->name[0] || (t->name[0] >= '0' && t->name[0] <= '9')) {
+		cnn_error("a constant's name (\"%s\") must not be empty or start with a digit",
+			  t->name);
+		cnn_tensor_free(t);
+		return CNN_ERR;
+	}
 	if (!net->constants && !(net->constants = cnn_record_new())) {
 		cnn_tensor_free(t);
 		return cnn_error("out of memory");
@@ -756,5 +763,6 @@ int cnn_net_visit_params(cnn_net *net, cnn_param_visit visit, void *ctx)
 				return CNN_ERR;
 		}
 	}
+	net->param_gen++;
 	return CNN_OK;
 }

@@ -237,6 +237,10 @@ static int parse_line(struct map *m, int at, char *text)
 			return line_error(m, at, "a constant's name (\"%s\") must not start with a "
 					  "digit, which names parameters", word[2]);
 		snprintf(ln.keep, sizeof ln.keep, "%s", word[2]);
+		for (int i = 0; i < m->n; i++)
+			if (m->line[i].kind == KEEP && !strcmp(m->line[i].keep, ln.keep))
+				return line_error(m, at, "constant \"%s\" is kept by line %d too",
+						  ln.keep, m->line[i].at);
 	} else if (n == 3 && !strcmp(word[0], "=")) {
 		ln.kind = CONSTANT;
 		if (parse_value(m, at, word[1], &ln.value) || find_param(m, at, word[2], &ln) ||

@@ -227,6 +227,22 @@ static void test_rule_keys(void)
 	cnn_net_free(net);
 }
 
+/* Constants: kept by name, and never under a parameter's name. */
+static void test_constants(void)
+{
+	cnn_net *net = make("[net]\nchannels=1\nheight=1\nwidth=1\n[cost]\n");
+	cnn_tensor *a = cnn_tensor_new3("anchors", CNN_F32, 1, 1, 1);
+	cnn_tensor *bad = cnn_tensor_new3("0.weight", CNN_F32, 1, 1, 1);
+
+	tap_ok(net && a && cnn_net_set_constant(net, a) == CNN_OK &&
+	       cnn_net_constant(net, "anchors") == a && !cnn_net_constant(net, "other"),
+	       "a constant is kept by its name");
+	tap_ok(net && bad && cnn_net_set_constant(net, bad) == CNN_ERR &&
+	       strstr(cnn_errmsg(), "must not be empty or start with a digit"),
+	       "a constant named as a parameter is refused: %s", cnn_errmsg());
+	cnn_net_free(net);
+}
+
 int main(void)
 {
 	test_same_shapes();
@@ -235,5 +251,6 @@ int main(void)
 	test_normalisation();
 	test_fit();
 	test_rule_keys();
+	test_constants();
 	return tap_done();
 }

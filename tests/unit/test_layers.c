@@ -213,6 +213,9 @@ int main(void)
 	expect_error(NET "[convolutional]\nfilters=two\n", "t.cfg:7: [convolutional] filters=two: want a whole number", "a bad value");
 	expect_error(NET "[convolutional]\nfilters=2\nactivation=sigmoid\n", "activation=sigmoid: want one of: linear relu", "an unknown activation");
 	expect_error(NET "[rnn]\nhidden=4\n", "t.cfg:6: unsupported section [rnn]", "an unsupported section");
+	expect_error(NET "[deconvolutional]\nfilters=2\nsize_y=4\nsize_x=4\nstride=2\n",
+		     "t.cfg:6: [deconvolutional]: a transposed convolution takes one size= and one "
+		     "stride=", "a transposed convolution with size_y=");
 	expect_error(NET "[shortcut]\nfrom=-3\n", "t.cfg:6: [shortcut]: from=-3 is not an earlier layer", "a shortcut to nowhere");
 	expect_error("[convolutional]\nfilters=2\n", "the first section must be [net]", "no [net]");
 	expect_error("<html>\n<body>\n", "t.cfg:1: expected key=value or [section]", "an HTML page");
