@@ -1,7 +1,9 @@
 /*
  * grow.c - buffers that grow as a reader's data arrives (see grow.h).
  */
+#include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -94,4 +96,36 @@ int cnn_image_reserve(cnn_tensor *img, int64_t rows, int64_t h)
 		memset(p + c * fit * row, 0, cap - c * fit * row);
 	img->dim[1] = (int64_t)fit;
 	return CNN_OK;
+}
+
+char *cnn_read_text(const char *path, size_t *len)
+{
+	enum { CHUNK = 1 << 16 };
+	FILE *f = fopen(path, "rb");
+	size_t cap = 0, n;
+	void *buf = NULL;
+
+	*len = 0;
+	if (!f) {
+		cnn_error("%s", strerror(errno));
+		return NULL;
+	}
+	do {
+		if (cnn_grow(&buf, &cap, *len + CHUNK + 1, cnn_max_tensor_bytes())) {
+			free(buf);
+			fclose(f);
+			return NULL;
+		}
+		n = fread((char *)buf + *len, 1, CHUNK, f);
+		*len += n;
+	} while (n == CHUNK);
+	if (ferror(f)) {
+		cnn_error("%s", strerror(errno));
+		free(buf);
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	((char *)buf)[*len] = 0;
+	return buf;
 }

@@ -22,6 +22,12 @@
  * rounded up to 64 (need <= limit).  On failure *buf stays valid. */
 CNN_HIDDEN int cnn_grow(void **buf, size_t *cap, size_t need, size_t limit);
 
+/* The whole of the file at path, NUL-terminated, its length in *len (NUL
+ * bytes in it included), in memory that grows as cnn_grow's, within
+ * cnn_max_tensor_bytes(); the caller frees it.  NULL with the reason (the
+ * caller names the file). */
+CNN_HIDDEN char *cnn_read_text(const char *path, size_t *len);
+
 /* Delivers exactly n bytes into dst, or fails with a message. */
 typedef int (*cnn_source)(void *ctx, void *dst, size_t n);
 

@@ -75,35 +75,6 @@ struct cnn_tfjs {
 
 /* ---------------------------------------------------------- the manifest */
 
-static int read_text(const char *path, char **text, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	size_t cap = 0, n;
-	void *buf = NULL;
-
-	*len = 0;
-	if (!f)
-		return cnn_error("%s", strerror(errno));
-	do {
-		if (cnn_grow(&buf, &cap, *len + CHUNK + 1, cnn_max_tensor_bytes())) {
-			free(buf);
-			fclose(f);
-			return cnn_error_context("the manifest");
-		}
-		n = fread((char *)buf + *len, 1, CHUNK, f);
-		*len += n;
-	} while (n == CHUNK);
-	if (ferror(f)) {
-		free(buf);
-		fclose(f);
-		return cnn_error("%s", strerror(errno));
-	}
-	fclose(f);
-	((char *)buf)[*len] = 0;
-	*text = buf;
-	return CNN_OK;
-}
-
 /* The whole file as one JSON value, nothing after it. */
 static int parse_json(const char *path, struct json *root)
 {
@@ -112,7 +83,7 @@ static int parse_json(const char *path, struct json *root)
 	struct json rest;
 	char *text = NULL;
 
-	if (read_text(path, &text, &len))
+	if (!(text = cnn_read_text(path, &len)))
 		return CNN_ERR;
 	ret = cnn_json_parse(text, len, &pos, &line, root);
 	if (ret == CNN_END) {

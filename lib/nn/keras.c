@@ -19,12 +19,12 @@
  * net_keys ([net] lines such as "resize=align_corners") say it.  Anything
  * the converter does not do is one error naming the layer and what it is.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "io/json.h"
 #include "nn/net.h"
 #include "nn/tfjs_map.h"
@@ -1018,13 +1018,13 @@ static int generate(struct gen *g, const struct json *root)
 
 static int parse_file(const char *path, struct json *root)
 {
-	char *text = cnn_tfjs_read_text(path);
-	size_t pos = 0;
+	size_t len, pos = 0;
+	char *text = cnn_read_text(path, &len);
 	int line = 1, ret;
 
 	if (!text)
-		return CNN_ERR;
-	ret = cnn_json_parse(text, strlen(text), &pos, &line, root);
+		return cnn_error_context("%s", path);
+	ret = cnn_json_parse(text, len, &pos, &line, root);
 	if (ret) {
 		char msg[1024];
 		snprintf(msg, sizeof msg, "%s", ret == CNN_END ? "empty" : cnn_errmsg());

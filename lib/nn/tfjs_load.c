@@ -40,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "nn/net.h"
 #include "nn/tfjs_map.h"
 
@@ -489,51 +490,20 @@ int cnn_tfjs_place(cnn_net *net, const cnn_tfjs *w, const char *name, const char
 	return ret;
 }
 
-char *cnn_tfjs_read_text(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	char *text = NULL;
-	size_t len = 0, cap = 0, got;
-
-	if (!f) {
-		cnn_error("%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	do {
-		if (cap - len < 4097) {
-			char *grown = realloc(text, cap = 2 * cap + 8192);
-			if (!grown) {
-				free(text);
-				fclose(f);
-				cnn_error("out of memory");
-				return NULL;
-			}
-			text = grown;
-		}
-		got = fread(text + len, 1, cap - len - 1, f);
-		len += got;
-	} while (got);
-	text[len] = 0;
-	if (ferror(f)) {
-		cnn_error("%s: %s", path, strerror(errno));
-		free(text);
-		text = NULL;
-	}
-	fclose(f);
-	return text;
-}
-
 cnn_net *cnn_tfjs_import(const char *cfg_path, const char *manifest, const char *map)
 {
 	cnn_tfjs *w = cnn_tfjs_open(manifest);
 	cnn_net *net = NULL;
 	char *text = NULL;
+	size_t len;
 	cnn_cfg *cfg;
 
 	if (!w)
 		return NULL;
+	if (!(text = cnn_read_text(map, &len)))
+		cnn_error_context("%s", map);
 	/* Batch 1: the buffers of one example are all a conversion needs. */
-	if ((text = cnn_tfjs_read_text(map)) && (cfg = cnn_cfg_load(cfg_path)) &&
+	else if ((cfg = cnn_cfg_load(cfg_path)) &&
 	    (net = cnn_net_build(cfg, 1)) && cnn_tfjs_place(net, w, map, text)) {
 		cnn_net_free(net);
 		net = NULL;

@@ -12,10 +12,6 @@
 
 #ifndef CNN_HIDDEN
 #define CNN_HIDDEN __attribute__((visibility("hidden")))
-/* The whole of a text file (a map, a model.json), NUL-terminated, in
- * memory the caller frees; NULL with "PATH: why". */
-CNN_HIDDEN char *cnn_tfjs_read_text(const char *path);
-
 #endif
 
 /* Fill every parameter of net from w by the map text (the lines of
@@ -23,9 +19,5 @@ CNN_HIDDEN char *cnn_tfjs_read_text(const char *path);
  * name is the map's in messages ("NAME:LINE: what"). */
 CNN_HIDDEN int cnn_tfjs_place(cnn_net *net, const cnn_tfjs *w, const char *name,
 			      const char *text);
-
-/* The whole of a text file (a map, a model.json), NUL-terminated, in
- * memory the caller frees; NULL with "PATH: why". */
-CNN_HIDDEN char *cnn_tfjs_read_text(const char *path);
 
 #endif

@@ -1,7 +1,8 @@
 /*
  * cfg.c - fuzz the cfg parser and the building of a network from what it
  * parsed, as cnn-train does with batch 1 (weights drawn, so that every
- * layer's initialisation runs too).
+ * layer's initialisation runs too), layer names and references
+ * (layerref.c) included.
  */
 #include <stdlib.h>
 
