@@ -228,6 +228,8 @@ static ssize_t inflate_some(cnn_reader *rd, unsigned char *dst, size_t cap)
 		if (ZSTD_getErrorCode(ret) == ZSTD_error_frameParameter_windowTooLarge)
 			return cnn_error("a zstd frame whose window is over %d MiB, more "
 					 "than any level writes", 1 << (WINDOW_LOG_MAX - 20));
+		if (ZSTD_getErrorCode(ret) == ZSTD_error_memory_allocation)
+			return cnn_error("out of memory in zstd");
 		if (ZSTD_isError(ret))
 			return cnn_error("corrupt compressed data (%s)", ZSTD_getErrorName(ret));
 		if (ret == 0)
@@ -550,6 +552,9 @@ static int emit(cnn_writer *wr, const void *p, size_t n, ZSTD_EndDirective mode)
 	do {
 		ZSTD_outBuffer out = {wr->buf, IO_BYTES, wr->len};
 		left = ZSTD_compressStream2(wr->cctx, &out, &in, mode);
+		/* zstd allocates as it compresses: its failure is ours to name. */
+		if (ZSTD_getErrorCode(left) == ZSTD_error_memory_allocation)
+			return cnn_error("%s: out of memory in zstd", wr->name);
 		if (ZSTD_isError(left))
 			return cnn_error("%s: compression failed (%s)", wr->name,
 					 ZSTD_getErrorName(left));
