@@ -160,7 +160,7 @@ install: all
 # fails and leaves its input in build-fuzz/.  The same harnesses, built by
 # $(CC) with tests/fuzz/replay.c, replay the corpus and the reproducers of
 # fixed findings as unit tests of make check.
-FUZZ_NAMES := stream cfg png jpeg array weights model boxtext boxjson text augment tfjs
+FUZZ_NAMES := stream cfg png jpeg array weights model boxtext boxjson text augment tfjs tfjsmap
 FUZZ_SECONDS ?= 300
 FUZZ_CC ?= clang
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer

@@ -242,7 +242,7 @@ static void list_manifest(const char *path, struct table *t)
 	for (int i = 0; i < cnn_tfjs_count(w); i++) {
 		const cnn_tfjs_info *info = cnn_tfjs_info_at(w, i);
 		struct row *r = add_row(t, info->name, info->ndim, info->dim);
-		r->dtype = info->dtype == CNN_I32 ? "int32" : "float32";
+		r->dtype = info->type;
 		r->quantization = info->quantization;
 		r->scale = info->scale;
 		r->min = info->min;

@@ -268,12 +268,17 @@ cnn_tensor *cnn_text_matrix_read(FILE *f, const char *name);
  * after another, packed, row-major, little-endian: float32 and int32 as
  * they are, uint8 and uint16 q as q * scale + min in double rounded once to
  * float (int32: JavaScript's Math.round), float16 as the IEEE half; exactly
- * what tfjs's io.decodeWeights gives. */
+ * what tfjs's io.decodeWeights gives; bool as bytes; complex64 and string
+ * tensors (a uint32 length and the bytes, for each element) are listed,
+ * not decoded. */
 typedef struct cnn_tfjs cnn_tfjs;
 
 typedef struct cnn_tfjs_info {
 	const char *name;
-	cnn_dtype dtype;            /* CNN_F32 (float32) or CNN_I32 (int32) */
+	const char *type;           /* the manifest's dtype: "float32", "int32",
+				       "bool", "complex64" or "string" */
+	cnn_dtype dtype;            /* decoded as: CNN_F32, CNN_I32, CNN_U8 (bool),
+				       or 0 (complex64 and string: not decoded) */
 	int ndim;
 	int64_t dim[CNN_MAX_DIMS];  /* the manifest's shape, TF's layout */
 	const char *quantization;   /* "uint8", "uint16", "float16" or NULL */
@@ -291,8 +296,8 @@ void cnn_tfjs_close(cnn_tfjs *w);
 int cnn_tfjs_count(const cnn_tfjs *w);                   /* tensors */
 const cnn_tfjs_info *cnn_tfjs_info_at(const cnn_tfjs *w, int i); /* manifest order */
 int cnn_tfjs_find(const cnn_tfjs *w, const char *name);  /* the index, or CNN_ERR */
-/* Tensor i decoded: f32 or i32 of the manifest's shape and name; a NaN or
- * an infinity is an error. */
+/* Tensor i decoded: f32, i32 or u8 of the manifest's shape and name; a NaN
+ * or an infinity is an error, and so is a complex64 or string tensor. */
 cnn_tensor *cnn_tfjs_tensor(const cnn_tfjs *w, int i);
 
 /* ----------------------------------------------------------- convolution */

@@ -14,17 +14,23 @@
  *                           float32; an int32 through JavaScript's
  *                           Math.round and ToInt32
  *   float16                 the IEEE half, exactly (float32 tensors only)
+ *   bool                    1 byte each (no quantization)
+ *   complex64               8 bytes each, listed but not decoded
+ *   string                  each element a little-endian uint32 length and
+ *                           that many bytes, listed but not decoded
  * Groups follow one another, and so do their bytes: a tensor's offset is
  * into all the shards, concatenated.  Each group's shards must hold exactly
  * its tensors' bytes (tfjs's loadWeights slices a group's shards by the
  * group's own offsets, its http loader the whole concatenation; the two
- * agree only then).
+ * agree only then).  A string tensor's size is in its bytes, not in the
+ * manifest, so offsets are laid out once a group's shards are read.
  *
  * Memory follows the input: the shards are read into a buffer that grows
- * as their bytes arrive, up to what the manifest's shapes add up to, so a
- * shape of 2^40 elements costs the bytes that are really there and then an
- * error.  Float32 data can start at any byte (face-api's SSD anchors start
- * at 1 mod 4): it is copied out with memcpy, never read through a cast.
+ * as their bytes arrive, up to what the manifest's shapes add up to (and
+ * cnn_max_tensor_bytes() for each string tensor), so a shape of 2^40
+ * elements costs the bytes that are really there and then an error.
+ * Float32 data can start at any byte (face-api's SSD anchors start at 1
+ * mod 4): it is copied out with memcpy, never read through a cast.
  *
  * This file is compiled with -ffp-contract=off (the Makefile's EXACT_OBJ):
  * q * scale + min must be a double multiply and then a double add, as in
@@ -52,15 +58,27 @@ static const struct {
 	[QUANT_FLOAT16] = {"float16", 2},
 };
 
+/* The manifest's dtypes; bytes 0 is a string's: its size is in its data. */
+static const struct {
+	const char *name;
+	cnn_dtype dtype;       /* decoded as; 0: not decoded */
+	int bytes;
+} dtypes[] = {
+	{"float32", CNN_F32, 4}, {"int32", CNN_I32, 4}, {"bool", CNN_U8, 1},
+	{"complex64", 0, 8}, {"string", 0, 0},
+};
+
 struct entry {
 	cnn_tfjs_info info;
 	enum quant quant;
+	int string;            /* its bytes are in its data */
 };
 
 /* A group while its shards are read. */
 struct group {
 	const struct json *paths;
-	int64_t start, size;   /* its bytes among all the shards */
+	int64_t start, size;   /* its bytes among all the shards, once laid out */
+	int64_t limit;         /* the most its shards may hold */
 	int first, count;      /* its tensors */
 };
 
@@ -149,22 +167,23 @@ static int parse_shape(const struct json *shape, cnn_tfjs_info *t)
 	return CNN_OK;
 }
 
+/* The bytes of one element, or 0 for a string. */
 static int parse_dtype(const struct json *dtype, cnn_tfjs_info *t)
 {
 	if (!dtype)
 		return cnn_error("tensor \"%s\": no \"dtype\"", t->name);
-	if (!strcmp(dtype->string, "float32"))
-		t->dtype = CNN_F32;
-	else if (!strcmp(dtype->string, "int32"))
-		t->dtype = CNN_I32;
-	else
-		return cnn_error("tensor \"%s\": dtype \"%s\" is not float32 or int32", t->name,
-				 dtype->string);
-	return CNN_OK;
+	for (size_t k = 0; k < sizeof dtypes / sizeof *dtypes; k++)
+		if (!strcmp(dtype->string, dtypes[k].name)) {
+			t->type = dtypes[k].name;
+			t->dtype = dtypes[k].dtype;
+			return dtypes[k].bytes;
+		}
+	return cnn_error("tensor \"%s\": dtype \"%s\" is not float32, int32, bool, "
+			 "complex64 or string", t->name, dtype->string);
 }
 
-/* tfjs's rules: uint8 and uint16 need a scale and a min; float16 holds
- * only float32 tensors. */
+/* tfjs's rules: only float32 and int32 are quantized; uint8 and uint16
+ * need a scale and a min; float16 holds only float32 tensors. */
 static int parse_quantization(const struct json *q, struct entry *e)
 {
 	cnn_tfjs_info *t = &e->info;
@@ -182,6 +201,9 @@ static int parse_quantization(const struct json *q, struct entry *e)
 	if (e->quant == RAW)
 		return cnn_error("tensor \"%s\": quantization dtype \"%s\" is not uint8, uint16 "
 				 "or float16", t->name, dtype->string);
+	if (t->dtype != CNN_F32 && t->dtype != CNN_I32)
+		return cnn_error("tensor \"%s\": a %s tensor cannot be quantized", t->name,
+				 t->type);
 	t->quantization = quants[e->quant].name;
 	if (e->quant == QUANT_FLOAT16)
 		return t->dtype == CNN_F32 ? CNN_OK
@@ -198,13 +220,15 @@ static int parse_quantization(const struct json *q, struct entry *e)
 	return CNN_OK;
 }
 
-/* One entry of a group's "weights", placed at byte *offset. */
+/* One entry of a group's "weights"; the most its bytes can be is added to
+ * g->limit. */
 static int parse_weight(const struct json *w, int group, int index, struct entry *e,
-			int64_t *offset)
+			struct group *g)
 {
 	cnn_tfjs_info *t = &e->info;
 	const struct json *name = member(w, "name", JSON_STRING);
 	int64_t count;
+	int size;
 
 	if (!name)
 		return cnn_error("group %d, weight %d: not an object with a \"name\"", group + 1,
@@ -215,22 +239,26 @@ static int parse_weight(const struct json *w, int group, int index, struct entry
 	if (!(t->name = strdup(name->string)))
 		return cnn_error("out of memory");
 	if (parse_shape(get(w, "shape"), t) ||
-	    parse_dtype(member(w, "dtype", JSON_STRING), t) ||
+	    (size = parse_dtype(member(w, "dtype", JSON_STRING), t)) < 0 ||
 	    parse_quantization(get(w, "quantization"), e))
 		return CNN_ERR;
-	/* Decoded, every element takes 4 bytes: that bounds the shape. */
+	/* Decoded, every element takes 4 bytes (a string at least its length):
+	 * that bounds the shape. */
 	if (cnn_shape_count(t->ndim, t->dim, 4, cnn_max_tensor_bytes(), &count))
 		return cnn_error_context("tensor \"%s\"", t->name);
-	t->bytes = count * quants[e->quant].bytes;
-	if (*offset > INT64_MAX - t->bytes)
-		return cnn_error("tensor \"%s\": the tensors take more than 2^63 bytes", t->name);
-	t->offset = *offset;
-	*offset += t->bytes;
+	/* A string's elements take what their lengths say, each at most 2^32
+	 * bytes; cnn_max_tensor_bytes() is what one tensor may hold. */
+	e->string = size == 0;
+	t->bytes = e->string ? (int64_t)cnn_max_tensor_bytes()
+			     : count * (e->quant == RAW ? size : quants[e->quant].bytes);
+	if (g->limit > INT64_MAX / 4 - t->bytes)
+		return cnn_error("tensor \"%s\": the tensors take more than 2^61 bytes", t->name);
+	g->limit += t->bytes;
 	return CNN_OK;
 }
 
 static int parse_group(const struct json *g, int index, struct entry *entry, int *n,
-		       struct group *grp, int64_t *offset)
+		       struct group *grp)
 {
 	const struct json *weights = member(g, "weights", JSON_ARRAY);
 
@@ -241,16 +269,14 @@ static int parse_group(const struct json *g, int index, struct entry *entry, int
 	for (int i = 0; i < grp->paths->n; i++)
 		if (grp->paths->item[i].type != JSON_STRING || !*grp->paths->item[i].string)
 			return cnn_error("group %d: \"paths\" must be file names", index + 1);
-	grp->start = *offset;
 	grp->first = *n;
 	grp->count = weights->n;
 	for (int i = 0; i < weights->n; i++) {
-		int ret = parse_weight(&weights->item[i], index, i, &entry[*n], offset);
+		int ret = parse_weight(&weights->item[i], index, i, &entry[*n], grp);
 		(*n)++; /* counted whatever happened, so that its name is freed */
 		if (ret)
 			return CNN_ERR;
 	}
-	grp->size = *offset - grp->start;
 	return CNN_OK;
 }
 
@@ -321,16 +347,46 @@ struct shards {
 	int64_t have, extra;   /* bytes stored; bytes past the group's end */
 };
 
-/* The first tensor of the group with bytes at or after offset (a shard
- * that starts there is what they come from). */
-static const char *tensor_at(const cnn_tfjs *w, const struct group *g, int64_t offset)
+static uint32_t le32(const uint8_t *p)
 {
-	for (int i = g->first; i < g->first + g->count; i++) {
-		const cnn_tfjs_info *t = &w->entry[i].info;
-		if (t->offset + t->bytes > offset || (t->bytes == 0 && t->offset >= offset))
-			return t->name;
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* The bytes of string tensor t at its offset, its elements' lengths read
+ * from the data: -1 when the have bytes read so far end inside it. */
+static int64_t string_bytes(const cnn_tfjs *w, const cnn_tfjs_info *t, int64_t have)
+{
+	int64_t n = 1, at = t->offset;
+
+	for (int d = 0; d < t->ndim; d++)
+		n *= t->dim[d];
+	for (int64_t k = 0; k < n; k++) {
+		if (have - at < 4 || have - at - 4 < (int64_t)le32(w->bytes + at))
+			return -1;
+		at += 4 + (int64_t)le32(w->bytes + at);
 	}
-	return NULL;
+	return at - t->offset;
+}
+
+/* Place the group's tensors one after another from its start, as far as
+ * the have bytes read hold them whole: the index of the first that is not
+ * whole, or the one after the group when all are (g->size is then set).
+ * A string tensor not whole is left with bytes -1. */
+static int lay_out(cnn_tfjs *w, struct group *g, int64_t have)
+{
+	int64_t at = g->start;
+
+	for (int i = g->first; i < g->first + g->count; i++) {
+		cnn_tfjs_info *t = &w->entry[i].info;
+		t->offset = at;
+		if (w->entry[i].string)
+			t->bytes = string_bytes(w, t, have);
+		if (t->bytes < 0 || t->bytes > have - at)
+			return i;
+		at += t->bytes;
+	}
+	g->size = at - g->start;
+	return g->first + g->count;
 }
 
 /* Read one shard: bytes up to the group's end are kept, the rest counted. */
@@ -356,21 +412,22 @@ static int read_shard(struct shards *s, FILE *f, int64_t end, const char *path)
 	return ferror(f) ? cnn_error("shard \"%s\": %s", path, strerror(errno)) : CNN_OK;
 }
 
-static int open_shard(struct shards *s, const struct group *g, const char *name, int64_t end)
+static int open_shard(struct shards *s, struct group *g, const char *name, int64_t end)
 {
 	size_t len = strlen(s->dir) + strlen(name) + 1;
 	char *path = malloc(len);
 	FILE *f;
-	int ret;
+	int ret, from;
 
 	if (!path)
 		return cnn_error("out of memory");
 	snprintf(path, len, "%s%s", s->dir, name);
 	if (!(f = fopen(path, "rb"))) {
-		const char *from = tensor_at(s->w, g, s->have);
-		if (from)
+		from = lay_out(s->w, g, s->have);
+		if (from < g->first + g->count)
 			ret = cnn_error("shard \"%s\": %s, so tensor \"%s\" and those after it have "
-					"no bytes", path, strerror(errno), from);
+					"no bytes", path, strerror(errno),
+					s->w->entry[from].info.name);
 		else
 			ret = cnn_error("shard \"%s\": %s", path, strerror(errno));
 	} else {
@@ -382,37 +439,42 @@ static int open_shard(struct shards *s, const struct group *g, const char *name,
 }
 
 /* The shards of a group must hold its tensors' bytes exactly. */
-static int check_group(const struct shards *s, const struct group *g, int index)
+static int check_group(const struct shards *s, struct group *g, int index)
 {
 	const cnn_tfjs *w = s->w;
-	int64_t end = g->start + g->size;
+	int cut = lay_out(s->w, g, s->have);
+	int64_t extra = s->extra;
 
-	if (s->have < end) {
-		const cnn_tfjs_info *t = &w->entry[g->first].info;
+	if (cut < g->first + g->count) {
+		const cnn_tfjs_info *t = &w->entry[cut].info;
+		char bytes[48] = "string ", missing[48] = "";
+		int strings = 0;
 		for (int i = g->first; i < g->first + g->count; i++)
-			if (w->entry[i].info.offset + w->entry[i].info.bytes > s->have) {
-				t = &w->entry[i].info;
-				break;
-			}
-		return cnn_error("tensor \"%s\" (%lld bytes at offset %lld) is cut short: the "
-				 "shards end at byte %lld, %lld short of the tensors (a short "
-				 "shard, or a manifest of other shards)", t->name,
-				 (long long)t->bytes, (long long)t->offset, (long long)s->have,
-				 (long long)(end - s->have));
+			strings |= w->entry[i].string;
+		if (!w->entry[cut].string)
+			snprintf(bytes, sizeof bytes, "%lld bytes ", (long long)t->bytes);
+		if (!strings)
+			snprintf(missing, sizeof missing, ", %lld short of the tensors",
+				 (long long)(g->start + g->limit - s->have));
+		return cnn_error("tensor \"%s\" (%sat offset %lld) is cut short: the shards end at "
+				 "byte %lld%s (a short shard, or a manifest of other shards)",
+				 t->name, bytes, (long long)t->offset, (long long)s->have, missing);
 	}
-	if (s->extra && g->count == 0)
+	extra += s->have - (g->start + g->size);
+	if (extra && g->count == 0)
 		return cnn_error("%lld bytes in the shards of group %d, which lists no tensors",
-				 (long long)s->extra, index + 1);
-	if (s->extra)
+				 (long long)extra, index + 1);
+	if (extra)
 		return cnn_error("%lld bytes after the last tensor \"%s\" (the shards hold %lld, "
 				 "the tensors take %lld: a shard too long, or a manifest of "
-				 "other shards)", (long long)s->extra,
+				 "other shards)", (long long)extra,
 				 w->entry[g->first + g->count - 1].info.name,
-				 (long long)(g->size + s->extra), (long long)g->size);
+				 (long long)(g->size + extra), (long long)g->size);
 	return CNN_OK;
 }
 
-static int read_shards(cnn_tfjs *w, const struct group *grp, int ngroups)
+/* Group after group, each starting where the one before ended. */
+static int read_shards(cnn_tfjs *w, struct group *grp, int ngroups)
 {
 	const char *slash = strrchr(w->path, '/');
 	size_t dirlen = slash ? (size_t)(slash - w->path) + 1 : 0;
@@ -426,13 +488,15 @@ static int read_shards(cnn_tfjs *w, const struct group *grp, int ngroups)
 	dir[dirlen] = 0;
 	s.dir = dir;
 	for (int g = 0; g < ngroups && !ret; g++) {
-		const struct group *gr = &grp[g];
+		struct group *gr = &grp[g];
+		gr->start = s.have;
 		s.extra = 0;
 		for (int p = 0; p < gr->paths->n && !ret; p++)
-			ret = open_shard(&s, gr, gr->paths->item[p].string, gr->start + gr->size);
+			ret = open_shard(&s, gr, gr->paths->item[p].string, gr->start + gr->limit);
 		if (!ret)
 			ret = check_group(&s, gr, g);
 	}
+	w->size = s.have;
 	free(dir);
 	return ret;
 }
@@ -442,7 +506,7 @@ static int read_shards(cnn_tfjs *w, const struct group *grp, int ngroups)
 static int load(cnn_tfjs *w, const struct json *groups)
 {
 	struct group *grp;
-	int64_t offset = 0;
+	int64_t limit = 0;
 	int ret = CNN_OK, n = 0;
 
 	if (count_weights(groups, &n))
@@ -454,9 +518,14 @@ static int load(cnn_tfjs *w, const struct json *groups)
 		return cnn_error("out of memory");
 	}
 	/* w->n counts the entries parsed, whose names are then freed. */
-	for (int g = 0; g < groups->n && !ret; g++)
-		ret = parse_group(&groups->item[g], g, w->entry, &w->n, &grp[g], &offset);
-	w->size = offset;
+	for (int g = 0; g < groups->n && !ret; g++) {
+		ret = parse_group(&groups->item[g], g, w->entry, &w->n, &grp[g]);
+		if (!ret && limit > INT64_MAX / 4 - grp[g].limit)
+			ret = cnn_error("group %d: the tensors take more than 2^61 bytes", g + 1);
+		limit += ret ? 0 : grp[g].limit;
+	}
+	/* The buffer grows up to the most the groups may hold. */
+	w->size = limit;
 	if (!ret)
 		ret = index_names(w);
 	if (!ret)
@@ -513,11 +582,6 @@ const cnn_tfjs_info *cnn_tfjs_info_at(const cnn_tfjs *w, int i)
 }
 
 /* --------------------------------------------------------------- decoding */
-
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static uint16_t le16(const uint8_t *p)
 {
@@ -586,6 +650,10 @@ static void decode(const struct entry *e, const uint8_t *p, cnn_tensor *t, int64
 	float *f = t->data;
 	int32_t *k = t->data;
 
+	if (t->dtype == CNN_U8) {
+		memcpy(t->data, p, (size_t)n);
+		return;
+	}
 	for (int64_t i = 0; i < n; i++) {
 		if (e->quant == RAW && t->dtype == CNN_F32)
 			f[i] = float_bits(le32(p + 4 * i));
@@ -612,6 +680,11 @@ cnn_tensor *cnn_tfjs_tensor(const cnn_tfjs *w, int i)
 		return NULL;
 	}
 	e = &w->entry[i];
+	if (!e->info.dtype) {
+		cnn_error("%s: tensor \"%s\" is %s, which libcnn does not hold", w->path,
+			  e->info.name, e->info.type);
+		return NULL;
+	}
 	if (!(t = cnn_tensor_empty(e->info.name, e->info.dtype, e->info.ndim, e->info.dim)))
 		return NULL;
 	if (w->bytes)

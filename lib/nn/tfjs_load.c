@@ -426,8 +426,8 @@ static int fill(struct map *m, const struct line *ln)
 	if (!t)
 		return CNN_ERR;
 	if (t->dtype != CNN_F32)
-		ret = line_error(m, ln->at, "tensor \"%s\" is int32, and parameters are float32",
-				 t->name);
+		ret = line_error(m, ln->at, "tensor \"%s\" is %s, and parameters are float32",
+				 t->name, cnn_tfjs_info_at(m->w, ln->tensor)->type);
 	else if (convert(ln->layer, ln->param, t))
 		ret = line_error(m, ln->at, "tensor \"%s\" is %s, but %s has %s %s, which takes a "
 				 "TF.js %s", t->name, describe_shape(t->ndim, t->dim, have, sizeof have),

@@ -165,10 +165,24 @@ tiny_keras() {
 	assert_error cnn-import 'shard ".*/group1-shard2of2.bin": No such file or directory, so tensor "conv1/bias" and those after it have no bytes'
 }
 
+@test "--list shows a graph model's bool, string and complex64 tensors; importing one is an error" {
+	printf '{"format": "graph-model", "weightsManifest": [{"paths": ["g.bin"], "weights": [{"name": "training", "shape": [], "dtype": "bool"}, {"name": "labels", "shape": [2], "dtype": "string"}, {"name": "fft", "shape": [1], "dtype": "complex64"}]}]}' > "$TMP/graph.json"
+	{ bytes 1 3 0 0 0; printf cat; bytes 3 0 0 0; printf dog; head -c 8 /dev/zero; } > "$TMP/g.bin"
+	run cnn-import --list "$TMP/graph.json"
+	[ "$status" -eq 0 ]
+	[ "$(echo ${lines[1]})" = "training scalar bool - - - 0 1" ]
+	[ "$(echo ${lines[2]})" = "labels 2 string - - - 1 14" ]
+	[ "$(echo ${lines[3]})" = "fft 1 complex64 - - - 15 8" ]
+	printf 'labels conv1.bias\n- training\n- fft\n= 0 conv1.weight\n= 0 fc.weight\n= 0 fc.bias\n' > "$TMP/g.map"
+	run cnn-import --manifest "$TMP/graph.json" --cfg "$TMP/tiny.cfg" --map "$TMP/g.map" -o "$TMP/g.cnnm"
+	assert_error cnn-import 'graph.json: tensor "labels" is string, which libcnn does not hold'
+	[ ! -e "$TMP/g.cnnm" ]
+}
+
 @test "a malformed manifest, a bad dtype or quantization: one line, exit 1" {
 	printf '[{"paths": [], "weights": [{"name": "w", "shape": [1], "dtype": "float64"}]}]' > "$TMP/m.json"
 	run cnn-import --list "$TMP/m.json"
-	assert_error cnn-import 'm.json: tensor "w": dtype "float64" is not float32 or int32'
+	assert_error cnn-import 'm.json: tensor "w": dtype "float64" is not float32, int32, bool, complex64 or string'
 	printf '[{"paths": [], "weights": [{"name": "w", "shape": [1], "dtype": "float32", "quantization": {"dtype": "int4"}}]}]' > "$TMP/m.json"
 	run cnn-import --list "$TMP/m.json"
 	assert_error cnn-import 'm.json: tensor "w": quantization dtype "int4" is not uint8, uint16 or float16'

@@ -354,9 +354,11 @@ static void manifest_errors(void)
 		const char *weights, *message, *what;
 	} cases[] = {
 		{"{\"name\": \"x\", \"shape\": [2], \"dtype\": \"float64\"}",
-		 "tensor \"x\": dtype \"float64\" is not float32 or int32", "dtype float64"},
-		{"{\"name\": \"x\", \"shape\": [2], \"dtype\": \"string\"}",
-		 "tensor \"x\": dtype \"string\" is not float32 or int32", "dtype string"},
+		 "tensor \"x\": dtype \"float64\" is not float32, int32, bool, complex64 or "
+		 "string", "dtype float64"},
+		{"{\"name\": \"x\", \"shape\": [2], \"dtype\": \"bool\", \"quantization\": "
+		 "{\"dtype\": \"uint8\", \"scale\": 1, \"min\": 0}}",
+		 "tensor \"x\": a bool tensor cannot be quantized", "a quantized bool"},
 		{"{\"name\": \"x\", \"shape\": [2]}", "tensor \"x\": no \"dtype\"", "no dtype"},
 		{"{\"name\": \"x\", \"shape\": [2], \"dtype\": \"float32\", \"quantization\": "
 		 "{\"dtype\": \"int8\", \"scale\": 1, \"min\": 0}}",
@@ -436,6 +438,56 @@ static void manifest_errors(void)
 
 /* A shape of 2^29 elements (2 GiB decoded) with 10 bytes present costs
  * those bytes, not the shape. */
+/* A graph model's other dtypes: bool decodes to bytes; complex64 and
+ * string are laid out (a string's size is in its data) but not decoded. */
+static void other_dtypes(void)
+{
+	static const char weights[] =
+		"{\"name\": \"flag\", \"shape\": [3], \"dtype\": \"bool\"}, "
+		"{\"name\": \"words\", \"shape\": [2], \"dtype\": \"string\"}, "
+		"{\"name\": \"z\", \"shape\": [1], \"dtype\": \"complex64\"}, "
+		"{\"name\": \"after\", \"shape\": [], \"dtype\": \"float32\"}";
+	static const struct { int64_t offset, bytes; const char *type; } place[] = {
+		{0, 3, "bool"}, {3, 10, "string"}, {13, 8, "complex64"}, {21, 4, "float32"},
+	};
+	uint8_t data[32] = {1, 0, 1, 2, 0, 0, 0, 'h', 'i', 0, 0, 0, 0};
+	cnn_tfjs *w;
+	cnn_tensor *t;
+	float f = 1.5f;
+	int good;
+
+	memcpy(data + 21, &f, 4);
+	check_message(one("mixed", weights, data, 25), "opened", "bool, string, complex64");
+	w = cnn_tfjs_open(path("mixed.json"));
+	good = w && cnn_tfjs_count(w) == 4;
+	for (int i = 0; good && i < 4; i++) {
+		const cnn_tfjs_info *info = cnn_tfjs_info_at(w, i);
+		good = info->offset == place[i].offset && info->bytes == place[i].bytes &&
+		       !strcmp(info->type, place[i].type);
+	}
+	tap_ok(good, "... laid out: a string's bytes are its lengths and characters");
+	t = w ? cnn_tfjs_tensor(w, 0) : NULL;
+	tap_ok(t && t->dtype == CNN_U8 && !memcmp(t->data, data, 3), "... bool as bytes 1 0 1");
+	cnn_tensor_free(t);
+	t = w ? cnn_tfjs_tensor(w, 3) : NULL;
+	tap_ok(t && *(float *)t->data == 1.5f, "... and the float32 after the string%s",
+	       failure(t));
+	cnn_tensor_free(t);
+	t = w ? cnn_tfjs_tensor(w, 1) : NULL;
+	tap_ok(!t && strstr(cnn_errmsg(), "tensor \"words\" is string, which libcnn does not hold"),
+	       "... a string tensor is not decoded: %s", cnn_errmsg());
+	cnn_tfjs_close(w);
+
+	check_message(one("mixedshort", weights, data, 8),
+		      "tensor \"words\" (string at offset 3) is cut short: the shards end at byte 8 "
+		      "(a short shard, or a manifest of other shards)",
+		      "a string cut short");
+	check_message(one("mixedlong", weights, data, 27),
+		      "2 bytes after the last tensor \"after\" (the shards hold 27, the tensors take "
+		      "25: a shard too long, or a manifest of other shards)",
+		      "bytes after a group with strings");
+}
+
 static void bounded_memory(void)
 {
 	static const uint8_t ten[10];
@@ -857,6 +909,7 @@ int main(void)
 	decoding();
 	shard_errors();
 	manifest_errors();
+	other_dtypes();
 	bounded_memory();
 	nonfinite();
 	import_good();
