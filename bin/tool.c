@@ -432,3 +432,37 @@ int tool_is_pattern(const char *s)
 	return conversions == 1;
 }
 
+/* ------------------------------------------------------------------ NMS */
+
+static cnn_nms_method soft_method(const char *arg)
+{
+	if (strcmp(arg, "linear") == 0)
+		return CNN_NMS_LINEAR;
+	if (strcmp(arg, "gaussian") == 0)
+		return CNN_NMS_GAUSSIAN;
+	usage_error("--soft: '%s' is not linear or gaussian", arg);
+}
+
+int tool_nms_option(int c, const char *arg, cnn_nms_opts *o)
+{
+	switch (c) {
+	case 'i': o->iou = tool_double("--iou", arg, 0, 1); break;
+	case 's': o->score = tool_double("--score", arg, -HUGE_VAL, HUGE_VAL); break;
+	case 'c': o->agnostic = 1; break;
+	case TOOL_NMS_SOFT: o->method = soft_method(arg); break;
+	case TOOL_NMS_SIGMA: o->sigma = tool_double("--sigma", arg, 1e-6, 1e6); break;
+	case TOOL_NMS_FINAL: o->final_score = tool_double("--final", arg, -HUGE_VAL, HUGE_VAL); break;
+	case TOOL_NMS_DIOU: o->diou = 1; break;
+	case TOOL_NMS_BETA: o->diou_beta = tool_double("--beta", arg, 1e-3, 1e3); break;
+	case 'k': o->topk = tool_long("--topk", arg, 1, INT32_MAX); break;
+	case TOOL_NMS_MAX: o->max = tool_long("--max", arg, 1, INT32_MAX); break;
+	default: return 0;
+	}
+	return 1;
+}
+
+void tool_nms_check(const cnn_nms_opts *o)
+{
+	if (o->diou && o->method != CNN_NMS_GREEDY)
+		usage_error("--diou is greedy NMS: not with --soft");
+}

@@ -87,6 +87,34 @@ void tool_outfile_commit(cnn_outfile *o);
  * the first failure. */
 void tool_flush_stdout(void);
 
+/* cnn-nms's options of NMS, for every program that runs it: -i T and -s T
+ * (each program's help gives their defaults), then TOOL_NMS_HELP's.
+ * tool_nms_option() applies option c (0 when it is not one of these), and
+ * tool_nms_check() refuses what does not go together. */
+enum { TOOL_NMS_SOFT = 0x300, TOOL_NMS_SIGMA, TOOL_NMS_FINAL, TOOL_NMS_DIOU, TOOL_NMS_BETA,
+       TOOL_NMS_MAX };
+#define TOOL_NMS_OPTIONS \
+	{"iou", required_argument, 0, 'i'}, {"score", required_argument, 0, 's'}, \
+	{"class-agnostic", no_argument, 0, 'c'}, {"soft", required_argument, 0, TOOL_NMS_SOFT}, \
+	{"sigma", required_argument, 0, TOOL_NMS_SIGMA}, \
+	{"final", required_argument, 0, TOOL_NMS_FINAL}, \
+	{"diou", no_argument, 0, TOOL_NMS_DIOU}, {"beta", required_argument, 0, TOOL_NMS_BETA}, \
+	{"topk", required_argument, 0, 'k'}, {"max", required_argument, 0, TOOL_NMS_MAX}
+#define TOOL_NMS_SHORT "i:s:ck:"
+#define TOOL_NMS_HELP \
+	"  -c, --class-agnostic  one NMS over all classes (default: one per class)\n" \
+	"      --soft linear|gaussian  soft-NMS: decay the scores of overlapping boxes\n" \
+	"                        (by 1 - IoU past the IoU threshold, or by\n" \
+	"                        exp(-IoU^2 / sigma)) instead of dropping them\n" \
+	"      --sigma S         Gaussian soft-NMS's sigma (default 0.5)\n" \
+	"      --final T         soft-NMS: then drop boxes decayed below T (default 0.001)\n" \
+	"      --diou            greedy NMS by DIoU: IoU less (d / c)^2, d the distance of\n" \
+	"                        the centres, c the diagonal of the box enclosing both\n" \
+	"      --beta B          DIoU's penalty to the power B (default 1; darknet 0.6)\n" \
+	"  -k, --topk K          only the K best boxes enter NMS (default: all)\n"
+int tool_nms_option(int c, const char *arg, cnn_nms_opts *o);
+void tool_nms_check(const cnn_nms_opts *o);
+
 /* Options every stream-writing program takes: -o FILE and -z LEVEL. */
 #define TOOL_OUTPUT_OPTIONS \
 	{"output", required_argument, 0, 'o'}, {"level", required_argument, 0, 'z'}

@@ -221,6 +221,13 @@ cnn_tensor *cnn_image_resize(const cnn_tensor *img, int64_t h, int64_t w);
 struct cnn_input_rule;
 cnn_tensor *cnn_image_fit(const cnn_tensor *img, int64_t h, int64_t w,
 			  const struct cnn_input_rule *rule);
+/* Boxes (rows of 6 floats, the first 4 x1, y1, x2, y2) found in an image
+ * that the rule fitted to h x w, moved in place back to the pixels of the
+ * src_h x src_w image it was made from.  A square padded at the bottom
+ * right takes the image's extent there as face-api does, rounded to whole
+ * pixels. */
+void cnn_image_fit_boxes(const struct cnn_input_rule *rule, int64_t src_h, int64_t src_w,
+			 int64_t h, int64_t w, float *boxes, int64_t n);
 
 /* Convert between 1 (gray), 2 (gray+alpha), 3 (RGB) and 4 (RGBA) channels.
  * RGB to gray uses ITU-R BT.601 luma (0.299, 0.587, 0.114); dropping alpha
@@ -914,6 +921,18 @@ const float *cnn_net_forward_to(cnn_net *net, const float *x, int n, int layer);
 /* The outputs of a layer that the latest forward pass ran (NULL otherwise),
  * and the shape of one example's, C x H x W, in *c, *h, *w (unless NULL). */
 const float *cnn_net_layer_output(const cnn_net *net, int layer, int *c, int *h, int *w);
+
+/* Detection.  Does the network have a detection layer ([region],
+ * cnn-cfg(5))? */
+int cnn_net_detects(const cnn_net *net);
+/* The boxes its detection layers find in example b of the latest forward
+ * pass, each class scoring above thresh a row of its own (darknet's rule):
+ * an f32 N x 6 "boxes" tensor (x1, y1, x2, y2, score, class) in the
+ * network input's pixels, before NMS, in layer, cell, anchor and class
+ * order; *nms the IoU threshold its layers ask NMS for (their nms=, the
+ * lowest).  NULL with an error without a detection layer, or for a box
+ * that is not finite. */
+cnn_tensor *cnn_net_detections(const cnn_net *net, int b, double thresh, double *nms);
 
 /* dLoss/dinput with every weight frozen, for feature visualisation, style
  * transfer and adversarial examples.  The loss is the caller's, on the

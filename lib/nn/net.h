@@ -31,6 +31,15 @@ typedef struct cnn_param {
 typedef struct cnn_layer cnn_layer;
 typedef struct cnn_layer_type cnn_layer_type;
 
+/* Boxes as detection layers find them: n rows of CNN_BOX_FIELDS floats. */
+typedef struct cnn_box_rows {
+	float *row;
+	int64_t n, cap;
+} cnn_box_rows;
+/* Append a box; a non-finite one is an error (a network gone wrong). */
+int cnn_box_rows_add(cnn_box_rows *r, double x1, double y1, double x2, double y2,
+		     double score, int cls);
+
 struct cnn_layer {
 	const cnn_layer_type *type;
 	int index;
@@ -70,6 +79,11 @@ struct cnn_layer_type {
 	/* Loss layers: the loss of the batch against its truth (see
 	 * cnn_layer_truth) and the delta that starts the backward pass. */
 	int (*loss)(cnn_layer *l, cnn_net *net, double *loss);
+	/* Detection layers: the boxes in example b of the latest forward pass
+	 * scoring above thresh, appended to out in the network input's
+	 * pixels; *nms the IoU threshold of the NMS they want. */
+	int (*detect)(const cnn_layer *l, const cnn_net *net, int b, double thresh,
+		      cnn_box_rows *out, double *nms);
 	void (*free)(cnn_layer *l);
 };
 

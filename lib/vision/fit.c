@@ -159,3 +159,33 @@ cnn_tensor *cnn_image_fit(const cnn_tensor *img, int64_t h, int64_t w,
 	free(tx);
 	return out;
 }
+
+/* The inverse of the fit for positions: x in the network input is
+ * x * sx - ox in the source, y * sy - oy. */
+void cnn_image_fit_boxes(const struct cnn_input_rule *rule, int64_t src_h, int64_t src_w,
+			 int64_t h, int64_t w, float *boxes, int64_t n)
+{
+	int64_t side = src_h > src_w ? src_h : src_w;
+	double sx = (double)src_w / w, sy = (double)src_h / h, ox = 0, oy = 0;
+
+	if (rule->pad_square == CNN_PAD_BOTTOM_RIGHT) {
+		/* face-api's correction: the image covers round(src * w / side)
+		 * of the input's w (JavaScript's Math.round: halves up). */
+		sx = (double)src_w / floor((double)src_w * w / side + 0.5);
+		sy = (double)src_h / floor((double)src_h * h / side + 0.5);
+	} else if (rule->pad_square == CNN_PAD_CENTRE) {
+		cnn_tensor probe = {.ndim = 3, .dim = {1, src_h, src_w}};
+		struct offset at = square_offset(&probe, side, CNN_PAD_CENTRE);
+		sx = (double)side / w;
+		sy = (double)side / h;
+		ox = (double)at.left;
+		oy = (double)at.top;
+	}
+	for (int64_t i = 0; i < n; i++) {
+		float *b = boxes + i * CNN_BOX_FIELDS;
+		b[0] = (float)(b[0] * sx - ox);
+		b[2] = (float)(b[2] * sx - ox);
+		b[1] = (float)(b[1] * sy - oy);
+		b[3] = (float)(b[3] * sy - oy);
+	}
+}

@@ -53,9 +53,10 @@ static cnn_net *import(const char *name, int size)
 	return net;
 }
 
-/* The image as the network's rule makes it, forward; the last layer's
- * output, C x H x W, and its shape. */
-static const float *run(cnn_net *net, const char *path, int *c, int *h, int *w)
+/* The image as the network's rule makes it, forward; the output of the
+ * layer called tap (NULL: the last layer), C x H x W, and its shape. */
+static const float *run(cnn_net *net, const char *path, const char *tap, int *c, int *h,
+			int *w)
 {
 	cnn_tensor *img = cnn_image_load(path, 3, 0), *fit;
 	cnn_input_rule rule;
@@ -69,7 +70,46 @@ static const float *run(cnn_net *net, const char *path, int *c, int *h, int *w)
 		cnn_tensor_free(fit);
 	}
 	cnn_tensor_free(img);
-	return out ? cnn_net_layer_output(net, cnn_net_layers(net) - 1, c, h, w) : NULL;
+	return out ? cnn_net_layer_output(net, tap ? cnn_net_layer_find(net, tap)
+						   : cnn_net_layers(net) - 1, c, h, w)
+		   : NULL;
+}
+
+/* face-api's detections (x, y, w, h, score each) against ours after the
+ * forward pass on an image of h x w: the boxes (x1, y1, x2, y2) within
+ * 0.5 px and the scores within 1e-3 (the acceptance), in the same order;
+ * the largest differences into *px and *score. */
+static int same_detections(const cnn_net *net, const float *want, int n, double thresh,
+			   int64_t h, int64_t w, double *px, double *score)
+{
+	cnn_input_rule rule;
+	cnn_nms_opts o;
+	double nms;
+	int ih, iw, ic, good;
+	cnn_tensor *found = cnn_net_detections(net, 0, thresh, &nms), *kept = NULL;
+
+	*px = *score = 0;
+	cnn_net_input_shape(net, &ic, &ih, &iw);
+	cnn_net_input_rule(net, &rule);
+	cnn_nms_defaults(&o);
+	o.iou = nms;
+	o.score = thresh;
+	if (found) {
+		cnn_image_fit_boxes(&rule, h, w, ih, iw, found->data, found->dim[0]);
+		kept = cnn_nms_boxes(found, &o);
+	}
+	good = kept && kept->dim[0] == n && nms == 0.4f;
+	for (int i = 0; good && i < n; i++) {
+		const float *b = (const float *)kept->data + 6 * i, *f = want + 5 * i;
+		const double theirs[4] = {f[0], f[1], f[0] + f[2], f[1] + f[3]};
+		for (int k = 0; k < 4; k++)
+			*px = fmax(*px, fabs(b[k] - theirs[k]));
+		*score = fmax(*score, fabs(b[4] - f[4]));
+		good = b[5] == 0;
+	}
+	cnn_tensor_free(found);
+	cnn_tensor_free(kept);
+	return good && *px <= 0.5 && *score <= 1e-3;
 }
 
 /* The largest difference between ours (C x H x W) and tfjs's (H x W x C). */
@@ -87,6 +127,9 @@ static double worst_nhwc(const float *ours, const float *theirs, int c, int h, i
 	return worst;
 }
 
+/* Each "tinyface" record (the raw output of an image at a size) is
+ * followed by its "tinyface_det" records (face-api's own detections at a
+ * score threshold), which the same forward pass decodes. */
 static void tiny_face_detector(void)
 {
 	static const struct {
@@ -97,21 +140,33 @@ static void tiny_face_detector(void)
 	};
 	struct vec_file v;
 	char line[1024];
+	cnn_net *net = NULL;
+	int ran = 0, img_h = 0, img_w = 0;
 
 	if (vec_open(&v, "tfjs-tiny-face.vec"))
 		return;
 	while (vec_header(&v, line, sizeof line)) {
 		int out[3], c, h, w, n, size;
 		float *want;
-		cnn_net *net;
 		if (strncmp(line, "tinyface_det ", 13) == 0) {
-			/* Detections after decoding and NMS: the next issue's. */
+			double thresh = vec_double(&v, line, "score_thr"), px = INFINITY, score = INFINITY;
+			int same;
 			vec_ints(&v, line, "n", &n, 1);
-			free(vec_floats(&v, 5L * n));
+			want = vec_floats(&v, 5L * n);
+			same = ran && want &&
+			       same_detections(net, want, n, thresh, img_h, img_w, &px, &score);
+			tap_ok(same, "tiny_face_detector: face-api's %d detections at score > %g (%.60s): "
+			       "boxes within %.2g px, scores within %.2g", n, thresh, line + 13, px,
+			       score);
+			free(want);
 			continue;
 		}
+		cnn_net_free(net);
+		ran = 0;
 		vec_ints(&v, line, "out", out, 3);
 		vec_ints(&v, line, "size", &size, 1);
+		vec_ints(&v, line, "w", &img_w, 1);
+		vec_ints(&v, line, "h", &img_h, 1);
 		want = vec_floats(&v, (long)out[0] * out[1] * out[2]);
 		if (!(net = import("tiny_face_detector", size)))
 			tap_ok(0, "tiny_face_detector imported at %d: %s", size, cnn_errmsg());
@@ -120,16 +175,17 @@ static void tiny_face_detector(void)
 			double worst;
 			if (!strstr(line, photos[i].image))
 				continue;
-			ours = run(net, photos[i].path, &c, &h, &w);
+			ours = run(net, photos[i].path, "conv8", &c, &h, &w);
 			worst = ours && c == out[2] && h == out[0] && w == out[1]
 				? worst_nhwc(ours, want, c, h, w) : INFINITY;
 			tap_ok(worst < 1e-4, "tiny_face_detector on %s at %d: the raw %dx%dx%d "
 			       "within 1e-4 of TensorFlow.js (max abs difference %.2e)",
 			       photos[i].image, size, out[0], out[1], out[2], worst);
+			ran = ours != NULL;
 		}
 		free(want);
-		cnn_net_free(net);
 	}
+	cnn_net_free(net);
 	vec_close(&v);
 }
 
@@ -208,7 +264,7 @@ static void ssd_mobilenetv1(void)
 		idx = vec_floats(&v, n);
 		want = vec_floats(&v, n);
 		if (kind && !ran++)
-			run(net, SKIMAGE "/astronaut.png", &c, &h, &w);
+			run(net, SKIMAGE "/astronaut.png", NULL, &c, &h, &w);
 		per = strstr(line, "shape=5118,4") ? 4 : 3;
 		if (kind && idx && want) {
 			worst = 0;

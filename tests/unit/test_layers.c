@@ -200,6 +200,10 @@ int main(void)
 	      "[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
 	check("l2norm across the channels of each pixel", NET CONV(4, tanh) "[l2norm]\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
 	check("l2norm of an embedding (FaceNet's)", NET CONV(3, tanh) "[connected]\noutput=5\nactivation=linear\n[l2norm]\n[cost]\ntype=sse\n", 0);
+	check("region's activations (logistic, softmax over 2 classes) into a loss", NET CONV(14, tanh)
+	      "[region]\nanchors=1,2,3,1\nnum=2\nclasses=2\nsoftmax=1\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
+	check("region's logistic classes", NET CONV(12, tanh)
+	      "[region]\nnum=2\nclasses=1\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
 	check("activation on its own (swish)", NET CONV(3, linear) "[activation]\nactivation=swish\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
 	check("zeropad, then a pool that sees the zeros", NET CONV(2, tanh) "[zeropad]\ntop=1\nleft=2\nbottom=0\nright=1\n[maxpool]\nsize=2\nstride=2\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
 	check("a 1x3 and a 3x1 convolution, stride_x=2", NET CONV(2, tanh) "[convolutional]\nfilters=3\nsize_y=1\nsize_x=3\nstride_x=2\nsame=1\nactivation=tanh\n[convolutional]\nfilters=2\nsize_y=3\nsize_x=1\npad=1\nactivation=tanh\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);

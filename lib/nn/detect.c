@@ -1,0 +1,76 @@
+/*
+ * detect.c - the boxes a network's detection layers find (cnn.h's
+ * cnn_net_detections), gathered from each layer's own decoding (the detect
+ * hook of its type: [region] so far).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/grow.h"
+#include "nn/net.h"
+
+int cnn_box_rows_add(cnn_box_rows *r, double x1, double y1, double x2, double y2,
+		     double score, int cls)
+{
+	const double v[CNN_BOX_FIELDS] = {x1, y1, x2, y2, score, cls};
+	size_t cap = (size_t)r->cap * sizeof(float);
+
+	for (int i = 0; i < CNN_BOX_FIELDS; i++)
+		if (!isfinite(v[i]) || fabs(v[i]) > 3e38)
+			return cnn_error("box %lld: %s is not finite", (long long)r->n + 1,
+					 (const char *[]){"x1", "y1", "x2", "y2", "score", "class"}[i]);
+	if ((r->n + 1) * CNN_BOX_FIELDS > r->cap) {
+		if (cnn_grow((void **)&r->row, &cap, (size_t)(r->n + 1) * CNN_BOX_FIELDS * sizeof(float),
+			     cnn_max_tensor_bytes()))
+			return CNN_ERR;
+		r->cap = (int64_t)(cap / sizeof(float));
+	}
+	for (int i = 0; i < CNN_BOX_FIELDS; i++)
+		r->row[r->n * CNN_BOX_FIELDS + i] = (float)v[i];
+	r->n++;
+	return CNN_OK;
+}
+
+static int detects(const cnn_layer *l)
+{
+	return l->type->detect != NULL;
+}
+
+int cnn_net_detects(const cnn_net *net)
+{
+	for (int i = 0; i < net->nlayers; i++)
+		if (detects(&net->layer[i]))
+			return 1;
+	return 0;
+}
+
+cnn_tensor *cnn_net_detections(const cnn_net *net, int b, double thresh, double *nms)
+{
+	cnn_box_rows rows = {0};
+	cnn_tensor *t = NULL;
+	int found = 0;
+
+	*nms = 0;
+	if (b < 0 || b >= net->n)
+		return cnn_error("example %d of a batch of %d", b, net->n), NULL;
+	for (int i = 0; i < net->nlayers; i++) {
+		const cnn_layer *l = &net->layer[i];
+		double want;
+		if (!detects(l))
+			continue;
+		if (l->type->detect(l, net, b, thresh, &rows, &want)) {
+			cnn_error_context("layer %d [%s]", i, l->type->name);
+			free(rows.row);
+			return NULL;
+		}
+		/* Several heads: the strictest. */
+		*nms = found++ && *nms < want ? *nms : want;
+	}
+	if (!found)
+		cnn_error("the network has no detection layer ([region])");
+	else if ((t = cnn_boxes_new("boxes", rows.n)))
+		memcpy(t->data, rows.row, (size_t)rows.n * CNN_BOX_FIELDS * sizeof(float));
+	free(rows.row);
+	return t;
+}

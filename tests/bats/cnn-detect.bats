@@ -1,0 +1,90 @@
+load helper
+
+FACEAPI="$BATS_TEST_DIRNAME/../../examples/pretrained/npm/face-api/package/model"
+CFGS="$BATS_TEST_DIRNAME/../../examples/pretrained/face-api"
+
+# Bytes given as decimal numbers.
+bytes() {
+	for b; do printf "\\$(printf %03o "$b")"; done
+}
+
+# A detector made by hand: a 2 x 2 grid ([net] 1 x 2 x 2, a 1x1
+# convolution of zero weights and biases tx = ty = tw = th = 0, conf = 2,
+# then [region] with one anchor of 1 x 1 cells and no classes), imported
+# through a TF.js manifest.  Every cell holds one box, centred, a cell
+# large, scoring sigmoid(2) = 0.880797.
+setup() {
+	TMP="$BATS_TEST_TMPDIR"
+	printf '[net]\nchannels=1\nheight=2\nwidth=2\n\n[convolutional]\nname=head\nfilters=5\nsize=1\nactivation=linear\n\n[region]\nanchors=1,1\nnum=1\nclasses=0\n' > "$TMP/det.cfg"
+	printf '[{"paths": ["det.bin"], "weights": [{"name": "w", "shape": [1, 1, 1, 5], "dtype": "float32"}, {"name": "b", "shape": [5], "dtype": "float32"}]}]' > "$TMP/det.json"
+	{ head -c 36 /dev/zero; bytes 0 0 0 64; } > "$TMP/det.bin"
+	printf 'w head.weight\nb head.bias\n' > "$TMP/det.map"
+	cnn-import --manifest "$TMP/det.json" --cfg "$TMP/det.cfg" --map "$TMP/det.map" -o "$TMP/det.cnnm"
+	# A 10 x 20 image: the grid's cells are 10 x 5 pixels of it.
+	for r in $(seq 10); do echo 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0; done | cnn-load --text - > "$TMP/image.cnn"
+}
+
+@test "boxes in the image's pixels, one per cell, scored by the objectness" {
+	cnn-detect -m "$TMP/det.cnnm" "$TMP/image.cnn" | cnn-boxes --to csv > "$TMP/boxes.csv"
+	run cat "$TMP/boxes.csv"
+	[ "${lines[0]}" = "record,x1,y1,x2,y2,score,class" ]
+	[ "${#lines[@]}" -eq 5 ]
+	grep -qx '1,0,0,10,5,0.880797,0' "$TMP/boxes.csv"
+	grep -qx '1,10,5,20,10,0.880797,0' "$TMP/boxes.csv"
+}
+
+@test "--score drops boxes scoring at or below it; other tensors pass through" {
+	run sh -c "cnn-detect -m '$TMP/det.cnnm' -s 0.8808 '$TMP/image.cnn' | cnn-info"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"image "*"f32   1x10x20"* ]]
+	[[ "$output" == *"boxes "*"f32   0x6"* ]]
+}
+
+# Anchors of 3 x 3 cells: neighbours overlap by IoU 0.5, diagonal ones by
+# 0.29, so NMS at darknet's 0.45 keeps the first box and the last.
+@test "NMS by default, --raw keeps every box: overlapping anchors" {
+	sed 's/^anchors=1,1$/anchors=3,3/' "$TMP/det.cfg" > "$TMP/big.cfg"
+	cnn-import --manifest "$TMP/det.json" --cfg "$TMP/big.cfg" --map "$TMP/det.map" -o "$TMP/big.cnnm"
+	run sh -c "cnn-detect -m '$TMP/big.cnnm' '$TMP/image.cnn' | cnn-boxes --to csv | wc -l"
+	[ "$output" -eq 3 ]
+	run sh -c "cnn-detect -m '$TMP/big.cnnm' --raw '$TMP/image.cnn' | cnn-boxes --to csv | wc -l"
+	[ "$output" -eq 5 ]
+	run sh -c "cnn-detect -m '$TMP/big.cnnm' --iou 1 '$TMP/image.cnn' | cnn-boxes --to csv | wc -l"
+	[ "$output" -eq 5 ]
+}
+
+@test "--text prints darknet's -ext_output lines, which cnn-boxes reads back" {
+	printf 'thing\n' > "$TMP/names"
+	run cnn-detect -m "$TMP/det.cnnm" -t -n "$TMP/names" "$TMP/image.cnn"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" =~ ^1:\ Predicted\ in\ [0-9.]+\ milli-seconds\.$ ]]
+	[ "${lines[1]}" = "thing: 88%	(left_x:    0   top_y:    0   width:   10   height:    5)" ]
+	[ "${#lines[@]}" -eq 5 ]
+	cnn-detect -m "$TMP/det.cnnm" -t -n "$TMP/names" "$TMP/image.cnn" > "$TMP/log"
+	run sh -c "cnn-boxes --from darknet-ext -n -N '$TMP/names' -t '$TMP/log' | cnn-boxes --to csv | grep -c '^1,'"
+	[ "$output" -eq 4 ]
+}
+
+@test "a model without a detection layer, a head of the wrong size: one line, exit 1" {
+	printf '[net]\nchannels=1\nheight=2\nwidth=2\n\n[convolutional]\nname=head\nfilters=5\nsize=1\nactivation=linear\n' > "$TMP/plain.cfg"
+	cnn-import --manifest "$TMP/det.json" --cfg "$TMP/plain.cfg" --map "$TMP/det.map" -o "$TMP/plain.cnnm"
+	run cnn-detect -m "$TMP/plain.cnnm" "$TMP/image.cnn"
+	assert_error cnn-detect 'plain.cnnm: the network has no detection layer \(\[region\]\)'
+	sed 's/^classes=0$/classes=2/' "$TMP/det.cfg" > "$TMP/wrong.cfg"
+	run cnn-import --manifest "$TMP/det.json" --cfg "$TMP/wrong.cfg" --map "$TMP/det.map" -o "$TMP/wrong.cnnm"
+	assert_error cnn-import 'wrong.cfg:[0-9]+: \[region\]: its input has 5 channels; num=1 anchors of 2 classes want 7 \(filters=7 in the convolution before it\)'
+	run cnn-detect "$TMP/image.cnn"
+	[ "$status" -eq 2 ]
+}
+
+@test "face-api's tiny face detector finds the astronaut's face, and none on darknet's dog, person, horses" {
+	[ -e "$FACEAPI/tiny_face_detector_model-weights_manifest.json" ] ||
+		skip "no face-api weights: make -C examples/pretrained weights (or make pretrained)"
+	cnn-import --manifest "$FACEAPI/tiny_face_detector_model-weights_manifest.json" --cfg "$CFGS/tiny_face_detector.cfg" --map "$CFGS/tiny_face_detector.map" -o "$TMP/face.cnnm"
+	run sh -c "cnn-load '$SKIMAGE/astronaut.png' | cnn-detect -m '$TMP/face.cnnm' | cnn-boxes --to csv"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[1]}" == 1,16[0-9].*,0 ]]
+	run sh -c "cnn-load '$DARKNET/dog.jpg' '$DARKNET/person.jpg' '$DARKNET/horses.jpg' | cnn-detect -m '$TMP/face.cnnm' | cnn-boxes --to csv | wc -l"
+	[ "$output" -eq 1 ]
+}
