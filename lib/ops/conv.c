@@ -31,6 +31,7 @@ enum {
 	C_FLOATS = 1 << 16,	/* a chunk of C: 256 KiB, half of L2 */
 	SLACK = 64,		/* floats after a phase buffer for vector tails */
 	MIN_PARALLEL = 1 << 21,	/* multiply-adds worth waking a second thread */
+	MIN_SPLIT_W = 1 << 18,	/* weights (1 MiB) that two cores fetch faster */
 };
 
 static inline int min(int a, int b)
@@ -252,7 +253,7 @@ struct plan {
 
 static void plan_geometry(struct plan *p, const cnn_conv *cv)
 {
-	int in[3], ker[3], dil[3], stride[3], lo[3], span[3], reach[3], t[3];
+	int in[3], ker[3], dil[3], stride[3], lo[3], span[3], reach[3], t[3], i = 0;
 	ptrdiff_t flat;
 
 	to3(cv->nd, cv->in, 1, in);
@@ -285,11 +286,14 @@ static void plan_geometry(struct plan *p, const cnn_conv *cv)
 		  flat <= p->ysize + p->ysize / 20 && p->kg >= p->mg ? FLAT : GATHER;
 	p->npos = p->mode == FLAT ? flat : p->ysize;
 	p->copy |= p->mode == GATHER;
-	for (int ci = 0, i = 0; ci < p->cg; ci++)
+	/* The taps of channel 0, then the others' a channel apart: the
+	 * divisions of cnn_phases_offset() once per tap, not per row of B. */
 	for (t[0] = 0; t[0] < ker[0] * dil[0]; t[0] += dil[0])
 	for (t[1] = 0; t[1] < ker[1] * dil[1]; t[1] += dil[1])
 	for (t[2] = 0; t[2] < ker[2] * dil[2]; t[2] += dil[2])
-		p->off[i++] = ci * p->ph.chan + cnn_phases_offset(&p->ph, t);
+		p->off[i++] = cnn_phases_offset(&p->ph, t);
+	for (; i < p->kg; i++)
+		p->off[i] = p->off[i - p->taps] + p->ph.chan;
 	for (int k = 0; k < KC; k++)
 		p->off[p->kg + k] = (ptrdiff_t)k * tile_ld(p->s);
 }
@@ -303,7 +307,10 @@ static void plan_work(struct plan *p, double macs)
 	int tiles = ceil_div(p->npos, s->nr);
 	int fit = max(1, C_FLOATS / p->mg / s->nr); /* tiles in a chunk of C */
 
-	p->nt = macs < MIN_PARALLEL ? 1 : cnn_threads();
+	/* Few outputs and many weights: the time goes in reading them from
+	 * memory, which each core does at its own pace. */
+	p->nt = macs < MIN_PARALLEL && (double)p->mg * p->kg * p->groups < MIN_SPLIT_W ?
+		1 : cnn_threads();
 	p->per_image = p->n % p->nt == 0 || p->n >= 4 * p->nt;
 	p->chunks = ceil_div(tiles, fit);
 	p->parts = 1;
@@ -409,6 +416,9 @@ static void gemm_item(const struct plan *p, const float *xp, float *y, int g,
 		for (; j < no; j += nr) {
 			int nn = min(nr, no - j);
 
+			/* lanes past the end of the outputs are computed, not used */
+			for (int k = 0; nn < nr && k < kc; k++)
+				memset(tile + k * tile_ld(s) + nn, 0, (nr - nn) * sizeof(float));
 			if (p->mode != GATHER) {
 				for (int k = 0; k < kc; k++)
 					memcpy(tile + k * tile_ld(s), b + off[k] + o0 + j,
@@ -543,9 +553,6 @@ static void run_gemm(const struct plan *p, const float *x, float *y, float *ws, 
 {
 	struct conv_job j = { p, x, y, ws, 0 };
 
-	/* lanes past the end of the outputs are computed, not used */
-	for (int t = 0; t < p->nt; t++)
-		memset(gemm_space(p, ws, t).tile, 0, tile_size(p) * sizeof(float));
 	if (pack)
 		cnn_parallel_for(p->nt, p->groups * ceil_div(p->mg, p->s->mr), pack_panels, &j);
 	if (p->per_image) {

@@ -64,14 +64,18 @@ static inline int min(int a, int b)
 
 /* A tile cut by the edge of C goes through a scratch tile, made by the
  * narrowest kernel that covers it: every element still gets exactly the
- * arithmetic of a whole tile. */
+ * arithmetic of a whole tile.  Only the mr x nr floats that the kernel
+ * reads back are cleared, and only when it reads them (beta not 0): t is
+ * 8 KiB, and the small maps make an edge tile of many of their tiles. */
 static void edge_tile(const struct cnn_simd *s, int mm, int nn, int kc,
 		      const float *a, const float *b, const ptrdiff_t *boff,
 		      float *c, ptrdiff_t ldc, const struct cnn_epilogue *e)
 {
-	float t[32 * 64] = { 0 }, bias[32] = { 0 };
+	float t[32 * 64], bias[32] = { 0 };
 	struct cnn_epilogue et = *e;
 
+	if (e->beta != 0)
+		memset(t, 0, (size_t)s->mr * s->nr * sizeof(float));
 	for (int i = 0; e->beta != 0 && i < mm; i++)
 		memcpy(t + i * s->nr, c + i * ldc, nn * sizeof(float));
 	if (e->bias)

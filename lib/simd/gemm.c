@@ -7,6 +7,12 @@
  */
 #include "vec.h"
 
+/* The packed A goes by once per tile of C, and when C has a tile or two
+ * (the small maps, whose time is the reading of their weights) once in
+ * all, from memory: fetching it this many steps of k ahead keeps the
+ * kernel from waiting on it, which the hardware prefetchers do not. */
+enum { PREFETCH_K = 64 };
+
 /* nv vectors wide: GEMM_NV for whole tiles, fewer for the ends of rows. */
 static inline __attribute__((always_inline)) void
 kernel(int nv, int kc, const float *a, const float *b, const ptrdiff_t *boff,
@@ -19,6 +25,7 @@ kernel(int nv, int kc, const float *a, const float *b, const ptrdiff_t *boff,
 		const float *bk = b + boff[k];
 		vf bv[GEMM_NV];
 
+		__builtin_prefetch(a + PREFETCH_K * GEMM_MR);
 #pragma GCC unroll 4
 		for (int j = 0; j < nv; j++)
 			bv[j] = vload(bk + j * VL);
