@@ -221,6 +221,21 @@ cnn_tensor *cnn_image_resize(const cnn_tensor *img, int64_t h, int64_t w);
 struct cnn_input_rule;
 cnn_tensor *cnn_image_fit(const cnn_tensor *img, int64_t h, int64_t w,
 			  const struct cnn_input_rule *rule);
+/* A box (its first 4 floats, x1, y1, x2, y2) made square (the longer
+ * side, unless square is 0) and then margin times its width and height
+ * larger on each side, about its centre, in place. */
+void cnn_box_expand(float *box, double margin, int square);
+/* The pixels a box covers in an img_h x img_w image, as face-api cuts a
+ * face: its left and top clipped at 0 and its right and bottom at the
+ * image's edge, then left, top, width and height floored.  win gets top,
+ * left, height, width; 0 when nothing is left (a box outside the image,
+ * or less than a pixel), 1 otherwise. */
+int cnn_box_window(const float *box, int64_t img_h, int64_t img_w, int64_t win[4]);
+/* The h x w window at (top, left) of the last two axes of t (an image
+ * C x H x W, a mask H x W; any dtype but text), which must lie inside it:
+ * a new tensor of t's name and dtype. */
+cnn_tensor *cnn_tensor_window(const cnn_tensor *t, int64_t top, int64_t left, int64_t h,
+			      int64_t w);
 /* Boxes (rows of 6 floats, the first 4 x1, y1, x2, y2) found in an image
  * that the rule fitted to h x w, moved in place back to the pixels of the
  * src_h x src_w image it was made from.  A square padded at the bottom
