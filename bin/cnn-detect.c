@@ -11,9 +11,9 @@
 
 static const char help[] =
 	"Usage: cnn-detect -m MODEL [OPTION]... [FILE]...\n"
-	"Run the detector MODEL (a network with a detection layer: [region]) on the\n"
-	"image of every record of the stream in FILEs (or standard input), of any\n"
-	"size, and add \"boxes\" (x1, y1, x2, y2, score, class, in the image's pixels)\n"
+	"Run the detector MODEL (a network with detection layers: [region], [yolo])\n"
+	"on the image of every record of the stream in FILEs (or standard input), of\n"
+	"any size, and add \"boxes\" (x1, y1, x2, y2, score, class, in the image's pixels)\n"
 	"after non-max suppression; or print them.\n\n"
 	"  -m, --model MODEL     a model file (cnn-train, cnn-import)\n"
 	"  -s, --score T         keep boxes scoring above T (default 0.5)\n"
@@ -168,7 +168,7 @@ int main(int argc, char **argv)
 	if (!(net = cnn_net_load(opt.model, opt.batch, NULL)))
 		die_lib();
 	if (!cnn_net_detects(net))
-		die("%s: the network has no detection layer ([region])", opt.model);
+		die("%s: the network has no detection layer ([region], [yolo])", opt.model);
 	cnn_net_input_shape(net, &in_c, &in_h, &in_w);
 	cnn_net_input_rule(net, &rule);
 

@@ -894,15 +894,17 @@ enum cnn_resize {
 	CNN_RESIZE_DEFAULT,       /* cnn_image_resize(): bilinear up, area down */
 	CNN_RESIZE_TF_LEGACY,     /* TensorFlow's bilinear, align_corners false,
 				   * half_pixel_centers false (face-api) */
-	CNN_RESIZE_ALIGN_CORNERS  /* bilinear with the corners' pixels aligned
+	CNN_RESIZE_ALIGN_CORNERS, /* bilinear with the corners' pixels aligned
 				   * (TensorFlow's align_corners true, nsfwjs) */
+	CNN_RESIZE_DARKNET        /* darknet's resize_image, in float */
 };
 
 /* Padding to a square with zeros before the resize: none, all of it at the
  * bottom or right (pad_square=1: face-api's detectors), or centred
  * (pad_square=centre: face-api's face nets; JavaScript's rounding puts
- * the odd row or column after). */
-enum cnn_pad_square { CNN_PAD_NONE, CNN_PAD_BOTTOM_RIGHT, CNN_PAD_CENTRE };
+ * the odd row or column after).  Or darknet's letterbox (letter_box=1):
+ * resized at its aspect to fit, centred on a canvas of 0.5. */
+enum cnn_pad_square { CNN_PAD_NONE, CNN_PAD_BOTTOM_RIGHT, CNN_PAD_CENTRE, CNN_PAD_LETTERBOX };
 
 typedef struct cnn_input_rule {
 	int resize;               /* enum cnn_resize */
@@ -937,7 +939,7 @@ const float *cnn_net_forward_to(cnn_net *net, const float *x, int n, int layer);
  * and the shape of one example's, C x H x W, in *c, *h, *w (unless NULL). */
 const float *cnn_net_layer_output(const cnn_net *net, int layer, int *c, int *h, int *w);
 
-/* Detection.  Does the network have a detection layer ([region],
+/* Detection.  Does the network have a detection layer ([region], [yolo]:
  * cnn-cfg(5))? */
 int cnn_net_detects(const cnn_net *net);
 /* The boxes its detection layers find in example b of the latest forward

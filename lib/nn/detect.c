@@ -1,7 +1,7 @@
 /*
  * detect.c - the boxes a network's detection layers find (cnn.h's
  * cnn_net_detections), gathered from each layer's own decoding (the detect
- * hook of its type: [region] so far).
+ * hook of its type: [region], [yolo]).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -29,6 +29,32 @@ int cnn_box_rows_add(cnn_box_rows *r, double x1, double y1, double x2, double y2
 	for (int i = 0; i < CNN_BOX_FIELDS; i++)
 		r->row[r->n * CNN_BOX_FIELDS + i] = (float)v[i];
 	r->n++;
+	return CNN_OK;
+}
+
+int cnn_head_detect(const cnn_layer *l, const cnn_net *net, int b, double thresh, int num,
+		    int classes, const float *anchor, cnn_box_rows *out)
+{
+	long plane = (long)l->h * l->w, entries = 5 + classes;
+
+	for (long p = 0; p < plane; p++)
+		for (int n = 0; n < num; n++) {
+			const float *y = l->output + (long)b * l->outputs + n * entries * plane + p;
+			double obj = y[4 * plane], cx, cy, w, h;
+			if (!(obj > thresh))
+				continue;
+			cx = (p % l->w + (double)y[0]) / l->w * net->w;
+			cy = (p / l->w + (double)y[plane]) / l->h * net->h;
+			w = exp(y[2 * plane]) * anchor[2 * n];
+			h = exp(y[3 * plane]) * anchor[2 * n + 1];
+			for (int k = 0; k < (classes ? classes : 1); k++) {
+				double score = classes ? obj * y[(5 + k) * plane] : obj;
+				if (score > thresh &&
+				    cnn_box_rows_add(out, cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2,
+						     score, k))
+					return CNN_ERR;
+			}
+		}
 	return CNN_OK;
 }
 
@@ -68,8 +94,8 @@ cnn_tensor *cnn_net_detections(const cnn_net *net, int b, double thresh, double 
 		*nms = found++ && *nms < want ? *nms : want;
 	}
 	if (!found)
-		cnn_error("the network has no detection layer ([region])");
-	else if ((t = cnn_boxes_new("boxes", rows.n)))
+		cnn_error("the network has no detection layer ([region], [yolo])");
+	else if ((t = cnn_boxes_new("boxes", rows.n)) && rows.n)
 		memcpy(t->data, rows.row, (size_t)rows.n * CNN_BOX_FIELDS * sizeof(float));
 	free(rows.row);
 	return t;

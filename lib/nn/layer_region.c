@@ -187,34 +187,19 @@ static int backward(cnn_layer *l, cnn_net *net)
 	return CNN_OK;
 }
 
-/* darknet's get_region_detections: a row for each class whose score is
- * above thresh, in the network input's pixels. */
+/* Anchors in grid cells, as pixels of the input. */
 static int detect(const cnn_layer *l, const cnn_net *net, int b, double thresh,
 		  cnn_box_rows *out, double *nms)
 {
 	const struct region *r = l->state;
-	long plane = (long)l->h * l->w;
+	float anchor[2 * MAX_ANCHORS];
 
+	for (int n = 0; n < r->num; n++) {
+		anchor[2 * n] = r->anchor[2 * n] * net->w / l->w;
+		anchor[2 * n + 1] = r->anchor[2 * n + 1] * net->h / l->h;
+	}
 	*nms = r->nms;
-	for (long p = 0; p < plane; p++)
-		for (int n = 0; n < r->num; n++) {
-			const float *y = l->output + (long)b * l->outputs + channel(r, n, 0) * plane + p;
-			double obj = y[4 * plane], cx, cy, w, h;
-			if (!(obj > thresh))
-				continue;
-			cx = (p % l->w + (double)y[0]) / l->w * net->w;
-			cy = (p / l->w + (double)y[plane]) / l->h * net->h;
-			w = exp(y[2 * plane]) * r->anchor[2 * n] / l->w * net->w;
-			h = exp(y[3 * plane]) * r->anchor[2 * n + 1] / l->h * net->h;
-			for (int k = 0; k < (r->classes ? r->classes : 1); k++) {
-				double score = r->classes ? obj * y[(5 + k) * plane] : obj;
-				if (score > thresh &&
-				    cnn_box_rows_add(out, cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2,
-						     score, k))
-					return CNN_ERR;
-			}
-		}
-	return CNN_OK;
+	return cnn_head_detect(l, net, b, thresh, r->num, r->classes, anchor, out);
 }
 
 static void free_state(cnn_layer *l)

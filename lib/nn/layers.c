@@ -11,7 +11,8 @@ extern const cnn_layer_type cnn_layer_convolutional, cnn_layer_deconvolutional,
 	cnn_layer_batchnorm, cnn_layer_shortcut, cnn_layer_route, cnn_layer_upsample,
 	cnn_layer_softmax, cnn_layer_cost, cnn_layer_logistic, cnn_layer_crop,
 	cnn_layer_lrn, cnn_layer_normalization, cnn_layer_scale_channels, cnn_layer_l2norm,
-	cnn_layer_activation, cnn_layer_zeropad, cnn_layer_affine, cnn_layer_region;
+	cnn_layer_activation, cnn_layer_zeropad, cnn_layer_affine, cnn_layer_region,
+	cnn_layer_yolo;
 
 static const struct {
 	const char *section;
@@ -38,6 +39,7 @@ static const struct {
 	{"zeropad", &cnn_layer_zeropad},
 	{"affine", &cnn_layer_affine},
 	{"region", &cnn_layer_region},
+	{"yolo", &cnn_layer_yolo},
 	{"softmax", &cnn_layer_softmax},
 	{"cost", &cnn_layer_cost},
 	{"logistic", &cnn_layer_logistic},

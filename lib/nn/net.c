@@ -12,7 +12,7 @@
  * so that darknet's cfg files load; cnn-augment does that work here. */
 static const char *const loader_keys[] = {
 	"angle", "saturation", "exposure", "hue", "aspect", "min_crop", "max_crop",
-	"flip", "jitter", "random", "mosaic", "mixup", "blur", "letter_box",
+	"flip", "jitter", "random", "mosaic", "mixup", "blur",
 	"subdivisions", "time_steps", "max_chart_loss", "seen", NULL,
 };
 
@@ -93,14 +93,29 @@ void cnn_net_unnormalise_grad(const cnn_net *net, float *dx, int n)
 		}
 }
 
-static const char *const resize_names[] = {"default", "tf_legacy", "align_corners", NULL};
+static const char *const resize_names[] = {"default", "tf_legacy", "align_corners", "darknet",
+					   NULL};
 static const char *const pad_names[] = {"0", "1", "centre", NULL};
 
+/* darknet's letter_box=1 is its letterbox_image, with its resize unless
+ * resize= says another. */
 static int parse_input_rule(cnn_net *net, cnn_cfg_section *s)
 {
-	net->has_rule = cnn_cfg_has(s, "resize") || cnn_cfg_has(s, "pad_square");
-	return cnn_cfg_choice(s, "resize", resize_names, CNN_RESIZE_DEFAULT, &net->rule.resize) ||
-	       cnn_cfg_choice(s, "pad_square", pad_names, CNN_PAD_NONE, &net->rule.pad_square);
+	int letter_box;
+
+	net->has_rule = cnn_cfg_has(s, "resize") || cnn_cfg_has(s, "pad_square") ||
+			cnn_cfg_has(s, "letter_box");
+	if (cnn_cfg_int(s, "letter_box", 0, 0, 1, &letter_box) ||
+	    cnn_cfg_choice(s, "resize", resize_names,
+			   letter_box ? CNN_RESIZE_DARKNET : CNN_RESIZE_DEFAULT, &net->rule.resize) ||
+	    cnn_cfg_choice(s, "pad_square", pad_names, CNN_PAD_NONE, &net->rule.pad_square))
+		return CNN_ERR;
+	if (letter_box && cnn_cfg_has(s, "pad_square"))
+		return cnn_cfg_error(s, "letter_box=1 and pad_square= are two ways to pad: one of "
+				     "them");
+	if (letter_box)
+		net->rule.pad_square = CNN_PAD_LETTERBOX;
+	return CNN_OK;
 }
 
 void cnn_net_input_rule(const cnn_net *net, cnn_input_rule *rule)

@@ -61,8 +61,8 @@ cnn_tensor *cnn_tensor_window(const cnn_tensor *t, int64_t top, int64_t left, in
 	dim[t->ndim - 1] = w;
 	for (int d = 0; d < t->ndim - 2; d++)
 		planes *= t->dim[d];
-	if (!(out = cnn_tensor_new(t->name, t->dtype, t->ndim, dim)))
-		return NULL;
+	if (!(out = cnn_tensor_new(t->name, t->dtype, t->ndim, dim)) || w == 0)
+		return out;
 	for (int64_t p = 0; p < planes; p++)
 		for (int64_t y = 0; y < h; y++)
 			memcpy((char *)out->data + ((p * h + y) * w) * size,

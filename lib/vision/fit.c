@@ -11,6 +11,11 @@
  * the top and the bottom rows, then along y, all in double and rounded once
  * to float.  The ratio is in / out for align_corners false (legacy, no half
  * pixel centres) and (in - 1) / (out - 1) for align_corners true.
+ *
+ * darknet's are its own, in float as its image.c computes them: the pixels
+ * divided by 255 first, resize_image's bilinear (rows, then columns, with
+ * (in - 1) / (out - 1) as the ratio), and letterbox_image's fit inside the
+ * input at the image's aspect, centred on a canvas of 0.5.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -79,6 +84,104 @@ static void blend(const cnn_tensor *img, const struct offset *at, const struct t
 			}
 }
 
+/* darknet's pixel: u8 / 255 in double, stored in float (stb_image's load). */
+static float darknet_pixel(const cnn_tensor *img, int64_t i)
+{
+	double v = cnn_tensor_get(img, i);
+
+	return (float)(img->dtype == CNN_U8 ? v / 255. : img->dtype == CNN_U16 ? v / 65535. : v);
+}
+
+/* darknet's resize_image of the image into out (C x h x w floats), with
+ * its float arithmetic and its order: each row to w columns, then the
+ * rows blended. */
+static int resize_darknet(const cnn_tensor *img, int64_t h, int64_t w, float *out)
+{
+	int64_t c = img->dim[0], ih = img->dim[1], iw = img->dim[2];
+	float *part = malloc(sizeof *part * (size_t)(c * ih * w));
+	float w_scale = (float)(iw - 1) / (w - 1), h_scale = (float)(ih - 1) / (h - 1);
+
+	if (!part)
+		return cnn_error("out of memory");
+	for (int64_t k = 0; k < c; k++)
+		for (int64_t r = 0; r < ih; r++)
+			for (int64_t x = 0; x < w; x++) {
+				int64_t at = (k * ih + r) * iw;
+				float sx = x * w_scale, dx;
+				int64_t ix = (int64_t)sx;
+				if (x == w - 1 || iw == 1) {
+					part[(k * ih + r) * w + x] = darknet_pixel(img, at + iw - 1);
+					continue;
+				}
+				dx = sx - ix;
+				part[(k * ih + r) * w + x] = (1 - dx) * darknet_pixel(img, at + ix) +
+							     dx * darknet_pixel(img, at + ix + 1);
+			}
+	for (int64_t k = 0; k < c; k++)
+		for (int64_t r = 0; r < h; r++) {
+			float sy = r * h_scale, dy;
+			int64_t iy = (int64_t)sy;
+			const float *p = part + (k * ih + iy) * w;
+			float *o = out + (k * h + r) * w;
+			dy = sy - iy;
+			for (int64_t x = 0; x < w; x++)
+				o[x] = (1 - dy) * p[x];
+			if (r == h - 1 || ih == 1)
+				continue;
+			for (int64_t x = 0; x < w; x++)
+				o[x] += dy * p[w + x];
+		}
+	free(part);
+	return CNN_OK;
+}
+
+/* Where letterbox_image puts the image in an h x w input: at its aspect,
+ * by darknet's integer arithmetic. */
+struct letterbox {
+	int64_t h, w, top, left;
+};
+
+static struct letterbox letterbox_of(int64_t src_h, int64_t src_w, int64_t h, int64_t w)
+{
+	struct letterbox b;
+
+	if ((float)w / src_w < (float)h / src_h) {
+		b.w = w;
+		b.h = src_h * w / src_w;
+	} else {
+		b.h = h;
+		b.w = src_w * h / src_h;
+	}
+	b.top = (h - b.h) / 2;
+	b.left = (w - b.w) / 2;
+	return b;
+}
+
+/* darknet's letterbox_image: the image resized into its letterbox (by the
+ * rule's resize) on a canvas of 0.5. */
+static cnn_tensor *letterbox(const cnn_tensor *img, int64_t h, int64_t w,
+			     const struct cnn_input_rule *rule)
+{
+	struct letterbox b = letterbox_of(img->dim[1], img->dim[2], h, w);
+	struct cnn_input_rule inner = {rule->resize, CNN_PAD_NONE};
+	cnn_tensor *fitted = cnn_image_fit(img, b.h, b.w, &inner), *out;
+
+	if (!fitted)
+		return NULL;
+	if ((out = cnn_tensor_new3(img->name, CNN_F32, img->dim[0], h, w))) {
+		float *o = out->data;
+		for (int64_t i = 0; i < cnn_tensor_count(out); i++)
+			o[i] = 0.5f;
+		for (int64_t c = 0; c < img->dim[0]; c++)
+			for (int64_t y = 0; y < b.h; y++)
+				memcpy(o + (c * h + b.top + y) * w + b.left,
+				       (const float *)fitted->data + (c * b.h + y) * b.w,
+				       sizeof *o * (size_t)b.w);
+	}
+	cnn_tensor_free(fitted);
+	return out;
+}
+
 /* The default rule: cnn_image_resize(), then the network's scale. */
 static cnn_tensor *resize_default(const cnn_tensor *img, int64_t h, int64_t w)
 {
@@ -136,6 +239,16 @@ cnn_tensor *cnn_image_fit(const cnn_tensor *img, int64_t h, int64_t w,
 	if (img->ndim != 3 || img->dtype == CNN_TEXT)
 		return cnn_error("tensor \"%s\" is %s, not an image C x H x W", img->name,
 				 cnn_tensor_describe(img, desc, sizeof desc)), NULL;
+	if (rule->pad_square == CNN_PAD_LETTERBOX)
+		return letterbox(img, h, w, rule);
+	if (rule->resize == CNN_RESIZE_DARKNET) {
+		if ((out = cnn_tensor_new3(img->name, CNN_F32, img->dim[0], h, w)) &&
+		    resize_darknet(img, h, w, out->data)) {
+			cnn_tensor_free(out);
+			return NULL;
+		}
+		return out;
+	}
 	ph = img->dim[1];
 	pw = img->dim[2];
 	if (rule->pad_square != CNN_PAD_NONE)
@@ -168,7 +281,15 @@ void cnn_image_fit_boxes(const struct cnn_input_rule *rule, int64_t src_h, int64
 	int64_t side = src_h > src_w ? src_h : src_w;
 	double sx = (double)src_w / w, sy = (double)src_h / h, ox = 0, oy = 0;
 
-	if (rule->pad_square == CNN_PAD_BOTTOM_RIGHT) {
+	if (rule->pad_square == CNN_PAD_LETTERBOX) {
+		/* correct_yolo_boxes: the offset in float, the half pixel the
+		 * integer placement of the image drops included. */
+		struct letterbox b = letterbox_of(src_h, src_w, h, w);
+		sx = (double)src_w / b.w;
+		sy = (double)src_h / b.h;
+		ox = (w - b.w) / 2.0 * sx;
+		oy = (h - b.h) / 2.0 * sy;
+	} else if (rule->pad_square == CNN_PAD_BOTTOM_RIGHT) {
 		/* face-api's correction: the image covers round(src * w / side)
 		 * of the input's w (JavaScript's Math.round: halves up). */
 		sx = (double)src_w / floor((double)src_w * w / side + 0.5);

@@ -29,9 +29,9 @@ ZOO="$BATS_TEST_DIRNAME/../../examples/zoo"
 }
 
 @test "--input keeps the cfg's line numbers and adds keys [net] lacks" {
-	printf '[net]\nheight=8\nwidth=8\nchannels=1\n\n[maxpool]\nsize=2\n[yolo]\n' > "$TMP/a.cfg"
+	printf '[net]\nheight=8\nwidth=8\nchannels=1\n\n[maxpool]\nsize=2\n[rnn]\n' > "$TMP/a.cfg"
 	run cnn-summary -i 2x4x4 "$TMP/a.cfg"
-	assert_error cnn-summary "^cnn-summary: $TMP/a.cfg:8: unsupported section \[yolo\]$"
+	assert_error cnn-summary "^cnn-summary: $TMP/a.cfg:8: unsupported section \[rnn\]$"
 	printf '[net]\n[maxpool]\nsize=2\nstride=2\n' > "$TMP/b.cfg"
 	run cnn-summary -q -i 3x6x4 "$TMP/b.cfg"
 	[ "$output" = "$TMP/b.cfg: 0 parameters, 0.00 M multiply-adds, input 3x6x4" ]
@@ -47,12 +47,12 @@ ZOO="$BATS_TEST_DIRNAME/../../examples/zoo"
 }
 
 @test "a file that fails is reported in one line; the others are still summarised" {
-	printf '[net]\nchannels=1\nheight=8\nwidth=8\n\n[convolutional]\nfilters=2\n\n[yolo]\nmask=0\n' > "$TMP/y.cfg"
+	printf '[net]\nchannels=1\nheight=8\nwidth=8\n\n[convolutional]\nfilters=2\n\n[rnn]\noutput=2\n' > "$TMP/y.cfg"
 	run cnn-summary -q "$TMP/y.cfg"
-	assert_error cnn-summary "^cnn-summary: $TMP/y.cfg:9: unsupported section \[yolo\]$"
+	assert_error cnn-summary "^cnn-summary: $TMP/y.cfg:9: unsupported section \[rnn\]$"
 	run cnn-summary -q "$TMP/y.cfg" "$ZOO/lenet5.cfg"
 	[ "$status" -eq 1 ]
-	[ "${lines[0]}" = "cnn-summary: $TMP/y.cfg:9: unsupported section [yolo]" ]
+	[ "${lines[0]}" = "cnn-summary: $TMP/y.cfg:9: unsupported section [rnn]" ]
 	[[ "${lines[1]}" == "$ZOO/lenet5.cfg: 61,706 parameters, "* ]]
 }
 

@@ -202,6 +202,8 @@ int main(void)
 	check("l2norm of an embedding (FaceNet's)", NET CONV(3, tanh) "[connected]\noutput=5\nactivation=linear\n[l2norm]\n[cost]\ntype=sse\n", 0);
 	check("region's activations (logistic, softmax over 2 classes) into a loss", NET CONV(14, tanh)
 	      "[region]\nanchors=1,2,3,1\nnum=2\nclasses=2\nsoftmax=1\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
+	check("yolo's activations (scale_x_y 1.1, logistic classes) into a loss", NET CONV(14, tanh)
+	      "[yolo]\nmask=0,2\nanchors=4,5,6,7,8,9\nnum=3\nclasses=2\nscale_x_y=1.1\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
 	check("region's logistic classes", NET CONV(12, tanh)
 	      "[region]\nnum=2\nclasses=1\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
 	check("activation on its own (swish)", NET CONV(3, linear) "[activation]\nactivation=swish\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
