@@ -19,34 +19,24 @@
  * (cnn_head_detect, darknet's get_yolo_detections).
  *
  * Keys: anchors, mask, num, classes, scale_x_y, nms= (ours, as [region]'s);
- * the training keys ignore_thresh, truth_thresh, iou_loss,
- * iou_normalizer, cls_normalizer, max, and jitter and random (augmentation:
- * cnn-augment's here) are read and kept.
+ * the loss's (yolo_loss.c) ignore_thresh, truth_thresh, iou_normalizer,
+ * obj_normalizer, cls_normalizer and iou_loss (mse; the IoU losses are
+ * refused until they are here); max, and jitter and random (augmentation:
+ * cnn-augment's here) are read.
  */
 #include <math.h>
 #include <stdlib.h>
 
-#include "nn/net.h"
+#include "nn/yolo.h"
 
-#define MAX_ANCHORS 64
-
-struct yolo {
-	int n, total, classes;
-	int mask[MAX_ANCHORS];
-	float anchor[2 * MAX_ANCHORS]; /* all of them, pixels */
-	float scale_xy, nms;
-	/* Training, darknet's meaning. */
-	float ignore_thresh, truth_thresh, iou_normalizer, cls_normalizer;
-	int iou_loss;
-};
-
+/* In the order of yolo.h's YOLO_MSE... */
 static const char *const iou_losses[] = {"mse", "iou", "giou", "diou", "ciou", NULL};
 
 static int read_mask(struct yolo *y, cnn_cfg_section *s)
 {
-	int64_t mask[MAX_ANCHORS];
+	int64_t mask[YOLO_MAX_ANCHORS];
 
-	if (cnn_cfg_ints(s, "mask", mask, MAX_ANCHORS, 0, y->total - 1, &y->n))
+	if (cnn_cfg_ints(s, "mask", mask, YOLO_MAX_ANCHORS, 0, y->total - 1, &y->n))
 		return CNN_ERR;
 	if (y->n == 0) {
 		y->n = y->total;
@@ -63,21 +53,25 @@ static int read_keys(struct yolo *y, cnn_cfg_section *s)
 	float unused;
 	int n, ignored;
 
-	if (cnn_cfg_int(s, "num", 1, 1, MAX_ANCHORS, &y->total) ||
+	if (cnn_cfg_int(s, "num", 1, 1, YOLO_MAX_ANCHORS, &y->total) ||
 	    cnn_cfg_int(s, "classes", 20, 0, CNN_BOX_MAX_CLASS, &y->classes) ||
 	    cnn_cfg_float(s, "scale_x_y", 1, 1, 4, &y->scale_xy) ||
 	    cnn_cfg_float(s, "nms", 0.45f, 0, 1, &y->nms) ||
 	    cnn_cfg_float(s, "ignore_thresh", 0.5f, 0, 1, &y->ignore_thresh) ||
 	    cnn_cfg_float(s, "truth_thresh", 1, 0, 1, &y->truth_thresh) ||
-	    cnn_cfg_float(s, "iou_normalizer", 0.75f, 0, 1e6f, &y->iou_normalizer) ||
+	    cnn_cfg_float(s, "iou_normalizer", 1, 0, 1e6f, &y->iou_normalizer) ||
 	    cnn_cfg_float(s, "cls_normalizer", 1, 0, 1e6f, &y->cls_normalizer) ||
+	    cnn_cfg_float(s, "obj_normalizer", 1, 0, 1e6f, &y->obj_normalizer) ||
 	    cnn_cfg_choice(s, "iou_loss", iou_losses, 0, &y->iou_loss) ||
 	    /* Augmentation and bookkeeping darknet reads here. */
 	    cnn_cfg_float(s, "jitter", 0.2f, 0, 1, &unused) ||
 	    cnn_cfg_float(s, "random", 0, 0, 10, &unused) ||
 	    cnn_cfg_int(s, "max", 90, 1, 1 << 20, &ignored) ||
-	    cnn_cfg_list(s, "anchors", y->anchor, 2 * MAX_ANCHORS, &n) || read_mask(y, s))
+	    cnn_cfg_list(s, "anchors", y->anchor, 2 * YOLO_MAX_ANCHORS, &n) || read_mask(y, s))
 		return CNN_ERR;
+	if (y->iou_loss != YOLO_MSE)
+		return cnn_cfg_error(s, "iou_loss=%s is not supported yet (mse is)",
+				     iou_losses[y->iou_loss]);
 	if (n == 0)
 		for (int i = 0; i < 2 * y->total; i++)
 			y->anchor[i] = 0.5f; /* darknet's default biases */
@@ -94,10 +88,11 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 {
 	struct yolo *y = calloc(1, sizeof *y);
 	int want;
+	int64_t dim[2] = {net->batch, l->inputs};
 
-	(void)net;
 	if (!(l->state = y))
 		return cnn_error("out of memory");
+	l->truth = (cnn_truth_field){"boxes_true", CNN_TRUTH_BOXES, CNN_BOX_FIELDS};
 	if (read_keys(y, s))
 		return CNN_ERR;
 	want = y->n * (5 + y->classes);
@@ -105,6 +100,12 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 		return cnn_cfg_error(s, "its input has %d channels; %d anchors of %d classes want "
 				     "%d (filters=%d in the convolution before it)", l->c, y->n,
 				     y->classes, want, want);
+	if (cnn_net_claim(net, 2, 2, dim, "targets"))
+		return CNN_ERR;
+	y->target = malloc(sizeof(float) * (size_t)(dim[0] * dim[1]));
+	y->weight = malloc(sizeof(float) * (size_t)(dim[0] * dim[1]));
+	if (!y->target || !y->weight)
+		return cnn_error("out of memory");
 	l->flops = (double)l->inputs;
 	return CNN_OK;
 }
@@ -114,21 +115,16 @@ static float logistic(float x)
 	return 1 / (1 + expf(-x));
 }
 
-/* Entry k of anchor n: the first of its plane of the example's output. */
-static long entry(const cnn_layer *l, const struct yolo *y, int b, int n, int k)
-{
-	return (long)b * l->outputs + ((long)n * (5 + y->classes) + k) * l->h * l->w;
-}
-
 static int forward(cnn_layer *l, cnn_net *net)
 {
-	const struct yolo *y = l->state;
+	struct yolo *y = l->state;
 	long plane = (long)l->h * l->w;
 	float s = y->scale_xy, shift = -0.5f * (s - 1);
 
+	y->fused = 0;
 	for (int b = 0; b < net->n; b++)
 		for (int n = 0; n < y->n; n++) {
-			long at = entry(l, y, b, n, 0);
+			long at = yolo_entry(l, y, b, n, 0);
 			const float *x = l->input + at;
 			float *o = l->output + at;
 			for (long p = 0; p < 2 * plane; p++)
@@ -150,9 +146,15 @@ static int backward(cnn_layer *l, cnn_net *net)
 
 	if (!l->input_delta)
 		return CNN_OK;
+	/* The loss's delta is already with respect to the input. */
+	if (y->fused) {
+		for (long i = 0; i < (long)net->n * l->outputs; i++)
+			l->input_delta[i] += l->delta[i];
+		return CNN_OK;
+	}
 	for (int b = 0; b < net->n; b++)
 		for (int n = 0; n < y->n; n++) {
-			long at = entry(l, y, b, n, 0);
+			long at = yolo_entry(l, y, b, n, 0);
 			const float *o = l->output + at, *g = l->delta + at;
 			float *dx = l->input_delta + at;
 			for (long p = 0; p < 2 * plane; p++) {
@@ -171,7 +173,7 @@ static int detect(const cnn_layer *l, const cnn_net *net, int b, double thresh,
 		  cnn_box_rows *out, double *nms)
 {
 	const struct yolo *y = l->state;
-	float anchor[2 * MAX_ANCHORS];
+	float anchor[2 * YOLO_MAX_ANCHORS];
 
 	for (int n = 0; n < y->n; n++) {
 		anchor[2 * n] = y->anchor[2 * y->mask[n]];
@@ -183,10 +185,16 @@ static int detect(const cnn_layer *l, const cnn_net *net, int b, double thresh,
 
 static void free_state(cnn_layer *l)
 {
-	free(l->state);
+	struct yolo *y = l->state;
+
+	if (y) {
+		free(y->target);
+		free(y->weight);
+	}
+	free(y);
 }
 
 const cnn_layer_type cnn_layer_yolo = {
 	.name = "yolo", .build = build, .forward = forward, .backward = backward,
-	.detect = detect, .free = free_state,
+	.loss = cnn_yolo_loss, .detect = detect, .free = free_state,
 };

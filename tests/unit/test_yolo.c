@@ -1,0 +1,181 @@
+/*
+ * test_yolo.c - [yolo]'s loss: the gradient check, the targets darknet
+ * sets (which anchor and cell a truth makes positive, what is ignored),
+ * the errors, and a small detector learning one object's place.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cnn.h"
+#include "nn/yolo.h"
+#include "tap.h"
+
+/* 1 x 8 x 8 images, an 8 x 8 grid of 2 of the 3 anchors (2, 4 and 6
+ * pixels square), 2 classes. */
+#define CFG(extra) \
+	"[net]\nbatch=2\nchannels=1\nheight=8\nwidth=8\nlearning_rate=0.1\nmomentum=0.9\n" \
+	"decay=0\n[convolutional]\nfilters=14\nsize=3\npad=1\nactivation=linear\n" \
+	"[yolo]\nmask=0,1\nanchors=2,2,4,4,6,6\nnum=3\nclasses=2\n" extra
+
+static cnn_net *make(const char *text)
+{
+	cnn_cfg *cfg = cnn_cfg_parse(text, "t.cfg");
+	cnn_net *net = cfg ? cnn_net_new(cfg, 0, 3) : NULL;
+
+	if (!net)
+		tap_ok(0, "build: %s", cnn_errmsg());
+	return net;
+}
+
+/* A record: a random image and the boxes given as rows of x1 y1 x2 y2 class. */
+static cnn_record *record(uint64_t seed, int n, const float (*box)[5])
+{
+	cnn_record *r = cnn_record_new();
+	cnn_tensor *img = cnn_tensor_new3("image", CNN_U8, 1, 8, 8), *b = cnn_boxes_new("boxes_true", n);
+	cnn_rng rng;
+
+	cnn_rng_seed(&rng, seed);
+	for (int k = 0; k < 64; k++)
+		((uint8_t *)img->data)[k] = (uint8_t)cnn_rng_below(&rng, 256);
+	for (int i = 0; i < n; i++) {
+		float *row = (float *)b->data + i * CNN_BOX_FIELDS;
+		memcpy(row, box[i], 4 * sizeof *row);
+		row[4] = 1;
+		row[5] = box[i][4];
+	}
+	cnn_record_put(r, img);
+	cnn_record_put(r, b);
+	return r;
+}
+
+static cnn_batch *batch_of(cnn_net *net, cnn_record *a, cnn_record *b)
+{
+	cnn_batch *bt = cnn_batch_new(net, NULL);
+
+	if (!bt || cnn_batch_add(bt, a) || cnn_batch_add(bt, b))
+		tap_ok(0, "batch: %s", cnn_errmsg());
+	cnn_record_free(a);
+	cnn_record_free(b);
+	return bt;
+}
+
+static void gradient_check(const char *what, const char *cfg)
+{
+	static const float two[2][5] = {{1, 1.5f, 3.5f, 4, 0}, {4.2f, 2, 7.9f, 6.5f, 1}};
+	static const float one[1][5] = {{0.5f, 5, 2.5f, 7.5f, 1}};
+	cnn_net *net = make(cfg);
+	cnn_batch *b = net ? batch_of(net, record(1, 2, two), record(2, 1, one)) : NULL;
+	double worst = b ? cnn_net_gradcheck(net, b, 0, 1e-3, NULL, NULL) : -1;
+
+	tap_ok(worst >= 0 && worst < 2e-3, "gradient check of [yolo]'s loss, %s (worst %.1e)",
+	       what, worst);
+	cnn_batch_free(b);
+	cnn_net_free(net);
+}
+
+/* The loss's targets and weights (yolo.h) after the loss of batch b. */
+static const struct yolo *loss_of(cnn_net *net, const cnn_batch *b)
+{
+	double loss;
+
+	if (!b || cnn_net_gradients(net, b, &loss)) {
+		tap_ok(0, "gradients: %s", cnn_errmsg());
+		return NULL;
+	}
+	return net->layer[1].state;
+}
+
+/* The positives of example 0: objectness entries with target 1. */
+static int positives(const cnn_net *net, const struct yolo *y, int *n, long *p)
+{
+	const cnn_layer *l = &net->layer[1];
+	int count = 0;
+
+	for (int k = 0; k < y->n; k++)
+		for (long c = 0; c < 64; c++) {
+			long at = yolo_entry(l, y, 0, k, 4) + c;
+			if (y->weight[at] > 0 && y->target[at] == 1) {
+				*n = k;
+				*p = c;
+				count++;
+			}
+		}
+	return count;
+}
+
+/* A truth of 3.6 x 3.6 pixels centred at (5, 3) fits the 4 x 4 anchor
+ * (mask entry 1) best: that entry of cell (row 3, column 5) is its one
+ * positive, with darknet's targets; one of 6 x 6 is the third anchor's,
+ * another layer's: no positive here; with ignore_thresh, the predictions
+ * overlapping a truth lose their objectness loss. */
+static void targets(void)
+{
+	static const float fits[1][5] = {{3.2f, 1.2f, 6.8f, 4.8f, 1}};
+	static const float big[1][5] = {{1, 1, 7, 7, 0}};
+	cnn_net *net = make(CFG("ignore_thresh=1\n"));
+	const struct yolo *y = net ? loss_of(net, batch_of(net, record(5, 1, fits),
+							   record(6, 1, fits))) : NULL;
+	const cnn_layer *l = net ? &net->layer[1] : NULL;
+	long plane = 64, p = -1, at;
+	int n = -1, count = y ? positives(net, y, &n, &p) : -1;
+
+	tap_ok(count == 1 && n == 1 && p == 3 * 8 + 5,
+	       "a 3.6 x 3.6 truth at (5, 3): one positive, anchor 4 x 4 at row 3, column 5 "
+	       "(%d; entry %d, cell %ld)", count, n, p);
+	if (count == 1) {
+		at = yolo_entry(l, y, 0, n, 0) + p;
+		tap_ok(fabsf(y->target[at]) < 1e-6f && fabsf(y->target[at + plane]) < 1e-6f &&
+		       fabsf(y->target[at + 2 * plane] - logf(3.6f / 4)) < 1e-5f &&
+		       fabsf(y->target[at + 3 * plane] - logf(3.6f / 4)) < 1e-5f &&
+		       y->target[at + 5 * plane] == 0 && y->target[at + 6 * plane] == 1 &&
+		       fabsf(y->weight[at] - (2 - 0.45f * 0.45f)) < 1e-5f,
+		       "... its targets: x 0, y 0 in the cell, w = h = ln(3.6 / 4), class 1 of 2, "
+		       "box weight 2 - w h = %.4f", y->weight[at]);
+	}
+	cnn_net_free(net);
+
+	net = make(CFG("ignore_thresh=1\n"));
+	y = net ? loss_of(net, batch_of(net, record(5, 1, big), record(6, 1, big))) : NULL;
+	tap_ok(y && positives(net, y, &n, &p) == 0,
+	       "a 6 x 6 truth is the third anchor's, another layer's: no positive here");
+	cnn_net_free(net);
+
+	net = make(CFG("ignore_thresh=0\n"));
+	y = net ? loss_of(net, batch_of(net, record(5, 1, fits), record(6, 1, fits))) : NULL;
+	count = 0;
+	for (int k = 0; y && k < y->n; k++)
+		for (long c = 0; c < plane; c++)
+			count += y->weight[yolo_entry(&net->layer[1], y, 0, k, 4) + c] == 0;
+	tap_ok(y && count > 0, "ignore_thresh 0: the %d predictions overlapping the truth at all "
+	       "have no objectness loss", count);
+	cnn_net_free(net);
+}
+
+/* A class out of range is an error naming the box. */
+static void errors(void)
+{
+	static const float bad[1][5] = {{1, 1, 3, 3, 2}};
+	cnn_net *net = make(CFG(""));
+	cnn_batch *b = net ? batch_of(net, record(1, 1, bad), record(2, 1, bad)) : NULL;
+	double loss;
+
+	tap_ok(b && cnn_net_gradients(net, b, &loss) == CNN_ERR &&
+	       strstr(cnn_errmsg(), "example 1 of the batch: box 1 is of class 2; [yolo] has "
+				    "classes=2"),
+	       "a box of class 2 of 2: \"%s\"", cnn_errmsg());
+	cnn_batch_free(b);
+	cnn_net_free(net);
+}
+
+int main(void)
+{
+	gradient_check("two examples, three boxes", CFG(""));
+	gradient_check("scale_x_y 1.2 and normalizers", CFG("scale_x_y=1.2\niou_normalizer=0.5\n"
+							    "cls_normalizer=2\nobj_normalizer=3\n"));
+	gradient_check("truth_thresh 0.1: predictions near a truth become positives",
+		       CFG("truth_thresh=0.1\nignore_thresh=0.05\n"));
+	targets();
+	errors();
+	return tap_done();
+}
