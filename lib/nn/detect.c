@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/grow.h"
-#include "nn/net.h"
+#include "nn/head.h"
 
 int cnn_box_rows_add(cnn_box_rows *r, double x1, double y1, double x2, double y2,
 		     double score, int cls)
@@ -29,6 +29,27 @@ int cnn_box_rows_add(cnn_box_rows *r, double x1, double y1, double x2, double y2
 	for (int i = 0; i < CNN_BOX_FIELDS; i++)
 		r->row[r->n * CNN_BOX_FIELDS + i] = (float)v[i];
 	r->n++;
+	return CNN_OK;
+}
+
+int cnn_head_truths(const cnn_layer *l, const cnn_net *net, int b, int classes,
+		    struct cbox **t, int **cls, int64_t *n)
+{
+	const float *row = cnn_layer_truth(l, net, b, n);
+
+	*t = malloc(sizeof **t * (size_t)(*n ? *n : 1));
+	*cls = malloc(sizeof **cls * (size_t)(*n ? *n : 1));
+	if (!*t || !*cls)
+		return cnn_error("out of memory");
+	for (int64_t i = 0; i < *n; i++, row += CNN_BOX_FIELDS) {
+		if (!(row[5] >= 0 && row[5] < classes))
+			return cnn_error("box %lld is of class %g; [%s] has classes=%d",
+					 (long long)i + 1, row[5], l->type->name, classes);
+		(*t)[i] = (struct cbox){(row[0] + row[2]) / 2 / net->w,
+					(row[1] + row[3]) / 2 / net->h, (row[2] - row[0]) / net->w,
+					(row[3] - row[1]) / net->h};
+		(*cls)[i] = (int)row[5];
+	}
 	return CNN_OK;
 }
 

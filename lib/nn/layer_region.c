@@ -21,26 +21,15 @@
  *
  * Keys: anchors (2 x num numbers, w,h pairs), num, classes, coords (4),
  * softmax, and nms= (ours: the IoU above which cnn-detect's NMS drops a
- * box, darknet's 0.45 unless set).  darknet's training keys (jitter,
- * rescore, bias_match, object_scale, noobject_scale, class_scale,
- * coord_scale, thresh, random, absolute, max) are read and kept for the
- * loss; tree= (YOLO9000's hierarchy) and background= are refused.
+ * box, darknet's 0.45 unless set); the loss's (region_loss.c) rescore,
+ * bias_match, object_scale, noobject_scale, class_scale, coord_scale and
+ * thresh; jitter, random, absolute and max are read.  tree= (YOLO9000's
+ * hierarchy) and background= are refused.
  */
 #include <math.h>
 #include <stdlib.h>
 
-#include "nn/net.h"
-
-#define MAX_ANCHORS 64
-
-struct region {
-	int num, classes, coords, softmax;
-	float anchor[2 * MAX_ANCHORS];
-	float nms;
-	/* Training, darknet's meaning. */
-	float object_scale, noobject_scale, class_scale, coord_scale, thresh;
-	int rescore, bias_match;
-};
+#include "nn/region.h"
 
 static int read_keys(struct region *r, cnn_cfg_section *s)
 {
@@ -51,7 +40,7 @@ static int read_keys(struct region *r, cnn_cfg_section *s)
 		return cnn_cfg_error(s, "tree= (YOLO9000's hierarchical softmax) is not supported");
 	if (cnn_cfg_has(s, "background"))
 		return cnn_cfg_error(s, "background= is not supported");
-	if (cnn_cfg_int(s, "num", 1, 1, MAX_ANCHORS, &r->num) ||
+	if (cnn_cfg_int(s, "num", 1, 1, REGION_MAX_ANCHORS, &r->num) ||
 	    cnn_cfg_int(s, "classes", 20, 0, CNN_BOX_MAX_CLASS, &r->classes) ||
 	    cnn_cfg_int(s, "coords", 4, 4, 4, &r->coords) ||
 	    cnn_cfg_int(s, "softmax", 0, 0, 1, &r->softmax) ||
@@ -69,7 +58,7 @@ static int read_keys(struct region *r, cnn_cfg_section *s)
 	    cnn_cfg_int(s, "random", 0, 0, 1, &ignored) ||
 	    cnn_cfg_int(s, "absolute", 0, 0, 1, &ignored) ||
 	    cnn_cfg_int(s, "max", 30, 1, 1 << 20, &ignored) ||
-	    cnn_cfg_list(s, "anchors", r->anchor, 2 * MAX_ANCHORS, &n))
+	    cnn_cfg_list(s, "anchors", r->anchor, 2 * REGION_MAX_ANCHORS, &n))
 		return CNN_ERR;
 	if (n == 0)
 		for (int i = 0; i < 2 * r->num; i++)
@@ -86,11 +75,12 @@ static int read_keys(struct region *r, cnn_cfg_section *s)
 static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 {
 	struct region *r = calloc(1, sizeof *r);
+	int64_t dim[2] = {net->batch, l->inputs};
 	int want;
 
-	(void)net;
 	if (!(l->state = r))
 		return cnn_error("out of memory");
+	l->truth = (cnn_truth_field){"boxes_true", CNN_TRUTH_BOXES, CNN_BOX_FIELDS};
 	if (read_keys(r, s))
 		return CNN_ERR;
 	want = r->num * (r->coords + 1 + r->classes);
@@ -98,6 +88,12 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 		return cnn_cfg_error(s, "its input has %d channels; num=%d anchors of %d classes "
 				     "want %d (filters=%d in the convolution before it)", l->c,
 				     r->num, r->classes, want, want);
+	if (cnn_net_claim(net, 2, 2, dim, "targets"))
+		return CNN_ERR;
+	r->target = malloc(sizeof(float) * (size_t)(dim[0] * dim[1]));
+	r->weight = malloc(sizeof(float) * (size_t)(dim[0] * dim[1]));
+	if (!r->target || !r->weight)
+		return cnn_error("out of memory");
 	l->flops = (double)l->inputs;
 	return CNN_OK;
 }
@@ -107,21 +103,16 @@ static float logistic(float x)
 	return 1 / (1 + expf(-x));
 }
 
-/* The channel of anchor n's entry k. */
-static long channel(const struct region *r, int n, int k)
-{
-	return (long)n * (r->coords + 1 + r->classes) + k;
-}
-
 static int forward(cnn_layer *l, cnn_net *net)
 {
-	const struct region *r = l->state;
+	struct region *r = l->state;
 	long plane = (long)l->h * l->w;
 
+	r->fused = 0;
 	for (int b = 0; b < net->n; b++)
 		for (int n = 0; n < r->num; n++) {
-			const float *x = l->input + (long)b * l->inputs + channel(r, n, 0) * plane;
-			float *y = l->output + (long)b * l->outputs + channel(r, n, 0) * plane;
+			const float *x = l->input + (long)b * l->inputs + region_channel(r, n, 0) * plane;
+			float *y = l->output + (long)b * l->outputs + region_channel(r, n, 0) * plane;
 			for (long p = 0; p < plane; p++) {
 				y[p] = logistic(x[p]);
 				y[plane + p] = logistic(x[plane + p]);
@@ -156,9 +147,15 @@ static int backward(cnn_layer *l, cnn_net *net)
 
 	if (!l->input_delta)
 		return CNN_OK;
+	/* The loss's delta is already with respect to the input. */
+	if (r->fused) {
+		for (long i = 0; i < (long)net->n * l->outputs; i++)
+			l->input_delta[i] += l->delta[i];
+		return CNN_OK;
+	}
 	for (int b = 0; b < net->n; b++)
 		for (int n = 0; n < r->num; n++) {
-			long at = (long)b * l->outputs + channel(r, n, 0) * plane;
+			long at = (long)b * l->outputs + region_channel(r, n, 0) * plane;
 			const float *y = l->output + at, *g = l->delta + at;
 			float *dx = l->input_delta + at;
 			for (long p = 0; p < plane; p++)
@@ -192,7 +189,7 @@ static int detect(const cnn_layer *l, const cnn_net *net, int b, double thresh,
 		  cnn_box_rows *out, double *nms)
 {
 	const struct region *r = l->state;
-	float anchor[2 * MAX_ANCHORS];
+	float anchor[2 * REGION_MAX_ANCHORS];
 
 	for (int n = 0; n < r->num; n++) {
 		anchor[2 * n] = r->anchor[2 * n] * net->w / l->w;
@@ -204,10 +201,16 @@ static int detect(const cnn_layer *l, const cnn_net *net, int b, double thresh,
 
 static void free_state(cnn_layer *l)
 {
-	free(l->state);
+	struct region *r = l->state;
+
+	if (r) {
+		free(r->target);
+		free(r->weight);
+	}
+	free(r);
 }
 
 const cnn_layer_type cnn_layer_region = {
 	.name = "region", .build = build, .forward = forward, .backward = backward,
-	.detect = detect, .free = free_state,
+	.loss = cnn_region_loss, .detect = detect, .free = free_state,
 };

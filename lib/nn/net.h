@@ -39,16 +39,6 @@ typedef struct cnn_box_rows {
 /* Append a box; a non-finite one is an error (a network gone wrong). */
 int cnn_box_rows_add(cnn_box_rows *r, double x1, double y1, double x2, double y2,
 		     double score, int cls);
-/* The boxes of a YOLO head (darknet's get_region_detections and
- * get_yolo_detections): layer l's output after its activations holds, at
- * each cell, num anchors of 5 + classes channels (anchor n's entry k in
- * channel n (5 + classes) + k: x, y in the cell, log w, log h, objectness,
- * the classes' probabilities).  Anchor n is anchor[2n] x anchor[2n + 1]
- * pixels of the network input.  A row for each class whose objectness x
- * probability is above thresh (classes 0: the objectness alone, class 0),
- * cell by cell, anchor by anchor. */
-int cnn_head_detect(const cnn_layer *l, const cnn_net *net, int b, double thresh, int num,
-		    int classes, const float *anchor, cnn_box_rows *out);
 
 struct cnn_layer {
 	const cnn_layer_type *type;

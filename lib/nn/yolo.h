@@ -5,7 +5,7 @@
 #ifndef CNN_YOLO_H
 #define CNN_YOLO_H
 
-#include "nn/net.h"
+#include "nn/head.h"
 
 #define YOLO_MAX_ANCHORS 64
 

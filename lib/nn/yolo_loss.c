@@ -38,52 +38,6 @@
 
 #include "nn/yolo.h"
 
-/* A box by its centre and size, relative to the network's input. */
-struct cbox {
-	float x, y, w, h;
-};
-
-/* darknet's box.c: the overlap of two segments by centre and length. */
-static float overlap(float x1, float w1, float x2, float w2)
-{
-	float left = fmaxf(x1 - w1 / 2, x2 - w2 / 2), right = fminf(x1 + w1 / 2, x2 + w2 / 2);
-
-	return right - left;
-}
-
-static float cbox_iou(struct cbox a, struct cbox b)
-{
-	float w = overlap(a.x, a.w, b.x, b.w), h = overlap(a.y, a.h, b.y, b.h), inter, uni;
-
-	if (w < 0 || h < 0)
-		return 0;
-	inter = w * h;
-	uni = a.w * a.h + b.w * b.h - inter;
-	return uni > 0 ? inter / uni : 0;
-}
-
-static double softplus(double z)
-{
-	return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
-}
-
-/* Example b's truths, relative to the input; their classes in cls. */
-static int truths(const cnn_layer *l, const cnn_net *net, const struct yolo *y, int b,
-		  struct cbox *t, int *cls, int64_t *n)
-{
-	const float *row = cnn_layer_truth(l, net, b, n);
-
-	for (int64_t i = 0; i < *n; i++, row += CNN_BOX_FIELDS) {
-		if (!(row[5] >= 0 && row[5] < y->classes))
-			return cnn_error("box %lld is of class %g; [yolo] has classes=%d",
-					 (long long)i + 1, row[5], y->classes);
-		t[i] = (struct cbox){(row[0] + row[2]) / 2 / net->w, (row[1] + row[3]) / 2 / net->h,
-				     (row[2] - row[0]) / net->w, (row[3] - row[1]) / net->h};
-		cls[i] = (int)row[5];
-	}
-	return CNN_OK;
-}
-
 /* The box mask entry n predicts at cell p of example b. */
 static struct cbox predicted(const cnn_layer *l, const cnn_net *net, const struct yolo *y, int b,
 			     int n, long p)
@@ -180,16 +134,11 @@ static void place(const cnn_layer *l, const cnn_net *net, struct yolo *y, int b,
 
 static int targets(const cnn_layer *l, const cnn_net *net, struct yolo *y, int b)
 {
+	struct cbox *t = NULL;
+	int *cls = NULL, ret;
 	int64_t nt;
-	struct cbox *t;
-	int *cls, ret;
 
-	cnn_layer_truth(l, net, b, &nt);
-	t = malloc(sizeof *t * (size_t)(nt ? nt : 1));
-	cls = malloc(sizeof *cls * (size_t)(nt ? nt : 1));
-	if (!t || !cls)
-		ret = cnn_error("out of memory");
-	else if (!(ret = truths(l, net, y, b, t, cls, &nt)))
+	if (!(ret = cnn_head_truths(l, net, b, y->classes, &t, &cls, &nt)))
 		place(l, net, y, b, t, cls, nt);
 	free(t);
 	free(cls);

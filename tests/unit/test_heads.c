@@ -1,22 +1,25 @@
 /*
- * test_yolo.c - [yolo]'s loss: the gradient check, the targets darknet
- * sets (which anchor and cell a truth makes positive, what is ignored),
- * the errors, and a small detector learning one object's place.
+ * test_heads.c - the losses of the YOLO heads, [yolo] and [region]: the
+ * gradient checks, the targets darknet sets (which anchor and cell a truth
+ * makes positive, what is ignored), the errors.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cnn.h"
+#include "nn/region.h"
 #include "nn/yolo.h"
 #include "tap.h"
 
 /* 1 x 8 x 8 images, an 8 x 8 grid of 2 of the 3 anchors (2, 4 and 6
- * pixels square), 2 classes. */
-#define CFG(extra) \
+ * pixels square), 2 classes; or [region]'s 2 anchors of 2 and 4 pixels (a
+ * pixel a cell). */
+#define NET \
 	"[net]\nbatch=2\nchannels=1\nheight=8\nwidth=8\nlearning_rate=0.1\nmomentum=0.9\n" \
-	"decay=0\n[convolutional]\nfilters=14\nsize=3\npad=1\nactivation=linear\n" \
-	"[yolo]\nmask=0,1\nanchors=2,2,4,4,6,6\nnum=3\nclasses=2\n" extra
+	"decay=0\n[convolutional]\nfilters=14\nsize=3\npad=1\nactivation=linear\n"
+#define CFG(extra) NET "[yolo]\nmask=0,1\nanchors=2,2,4,4,6,6\nnum=3\nclasses=2\n" extra
+#define REGION(extra) NET "[region]\nanchors=2,2,4,4\nnum=2\nclasses=2\n" extra
 
 static cnn_net *make(const char *text)
 {
@@ -68,8 +71,7 @@ static void gradient_check(const char *what, const char *cfg)
 	cnn_batch *b = net ? batch_of(net, record(1, 2, two), record(2, 1, one)) : NULL;
 	double worst = b ? cnn_net_gradcheck(net, b, 0, 1e-3, NULL, NULL) : -1;
 
-	tap_ok(worst >= 0 && worst < 2e-3, "gradient check of [yolo]'s loss, %s (worst %.1e)",
-	       what, worst);
+	tap_ok(worst >= 0 && worst < 2e-3, "gradient check of %s (worst %.1e)", what, worst);
 	cnn_batch_free(b);
 	cnn_net_free(net);
 }
@@ -152,6 +154,61 @@ static void targets(void)
 	cnn_net_free(net);
 }
 
+/* [region]: the 3.6 x 3.6 truth at (5, 3) fits the anchor of 4 cells
+ * (bias_match=1) at cell (row 3, column 5): targets darknet's, the class a
+ * softmax's one-hot; no truth, no positive. */
+static void region_targets(void)
+{
+	static const float fits[1][5] = {{3.2f, 1.2f, 6.8f, 4.8f, 1}};
+	cnn_net *net = make(REGION("bias_match=1\nsoftmax=1\nthresh=1\ncoord_scale=2\n"));
+	const struct region *r = NULL;
+	const cnn_layer *l;
+	double loss;
+	cnn_batch *b = net ? batch_of(net, record(5, 1, fits), record(6, 1, fits)) : NULL;
+	long plane = 64, at;
+	int count = 0, entry = -1;
+	long cell = -1;
+
+	if (b && cnn_net_gradients(net, b, &loss) == CNN_OK)
+		r = net->layer[1].state;
+	l = net ? &net->layer[1] : NULL;
+	for (int n = 0; r && n < 2; n++)
+		for (long c = 0; c < plane; c++) {
+			at = region_channel(r, n, 4) * plane + c;
+			if (r->weight[at] > 0 && r->target[at] == 1) {
+				count++;
+				entry = n;
+				cell = c;
+			}
+		}
+	tap_ok(count == 1 && entry == 1 && cell == 3 * 8 + 5,
+	       "[region]: one positive, anchor 4 x 4 at row 3, column 5 (%d; anchor %d, cell %ld)",
+	       count, entry, cell);
+	if (count == 1) {
+		at = region_channel(r, entry, 0) * plane + cell;
+		tap_ok(fabsf(r->target[at] - 0) < 1e-6f && fabsf(r->target[at + plane]) < 1e-6f &&
+		       fabsf(r->target[at + 2 * plane] - logf(3.6f / 4)) < 1e-5f &&
+		       r->target[at + 5 * plane] == 0 && r->target[at + 6 * plane] == 1 &&
+		       fabsf(r->weight[at] - 2 * (2 - 0.45f * 0.45f)) < 1e-5f && l,
+		       "... targets x 0, y 0, w ln(3.6 / 4), class 1 one-hot, weight coord_scale "
+		       "(2 - w h) = %.4f", r->weight[at]);
+	}
+	cnn_batch_free(b);
+	cnn_net_free(net);
+
+	/* rescore=1: the positive's objectness target is its box's IoU with
+	 * the truth, which random weights leave far from 1. */
+	net = make(REGION("bias_match=1\nthresh=1\nrescore=1\nobject_scale=5\n"));
+	b = net ? batch_of(net, record(5, 1, fits), record(6, 1, fits)) : NULL;
+	r = b && cnn_net_gradients(net, b, &loss) == CNN_OK ? net->layer[1].state : NULL;
+	at = r ? region_channel(r, 1, 4) * plane + 3 * 8 + 5 : 0;
+	tap_ok(r && r->weight[at] == 5 && r->target[at] >= 0 && r->target[at] < 0.9f,
+	       "[region] rescore=1: the positive's objectness target is its IoU, %.3f, weight "
+	       "object_scale 5", r ? r->target[at] : -1);
+	cnn_batch_free(b);
+	cnn_net_free(net);
+}
+
 /* A class out of range is an error naming the box. */
 static void errors(void)
 {
@@ -170,11 +227,18 @@ static void errors(void)
 
 int main(void)
 {
-	gradient_check("two examples, three boxes", CFG(""));
-	gradient_check("scale_x_y 1.2 and normalizers", CFG("scale_x_y=1.2\niou_normalizer=0.5\n"
-							    "cls_normalizer=2\nobj_normalizer=3\n"));
-	gradient_check("truth_thresh 0.1: predictions near a truth become positives",
-		       CFG("truth_thresh=0.1\nignore_thresh=0.05\n"));
+	gradient_check("[yolo]'s loss, two examples, three boxes", CFG(""));
+	gradient_check("[yolo]'s loss, scale_x_y 1.2 and normalizers",
+		       CFG("scale_x_y=1.2\niou_normalizer=0.5\ncls_normalizer=2\n"
+			   "obj_normalizer=3\n"));
+	gradient_check("[yolo]'s loss, truth_thresh 0.1: predictions near a truth become "
+		       "positives", CFG("truth_thresh=0.1\nignore_thresh=0.05\n"));
+	/* Not rescore=1: its objectness target, the IoU of the prediction,
+	 * is held fixed (as darknet holds it), not differentiated. */
+	gradient_check("[region]'s loss, softmax classes, the anchor prior",
+		       REGION("softmax=1\nobject_scale=5\ncoord_scale=2\n"));
+	gradient_check("[region]'s loss, logistic classes, bias_match", REGION("bias_match=1\n"));
+	region_targets();
 	targets();
 	errors();
 	return tap_done();

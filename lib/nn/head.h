@@ -1,0 +1,60 @@
+/*
+ * head.h - what the YOLO heads ([region], [yolo]; detect.c) share: boxes
+ * as darknet keeps them, the truths of an example, the decoding.
+ */
+#ifndef CNN_HEAD_H
+#define CNN_HEAD_H
+
+#include <math.h>
+
+#include "nn/net.h"
+
+/* A box by its centre and size, relative to the network's input. */
+struct cbox {
+	float x, y, w, h;
+};
+
+/* darknet's box.c: the overlap of two segments by centre and length, and
+ * the IoU of two boxes (0 when they do not meet). */
+static inline float cbox_overlap(float x1, float w1, float x2, float w2)
+{
+	return fminf(x1 + w1 / 2, x2 + w2 / 2) - fmaxf(x1 - w1 / 2, x2 - w2 / 2);
+}
+
+static inline float cbox_iou(struct cbox a, struct cbox b)
+{
+	float w = cbox_overlap(a.x, a.w, b.x, b.w), h = cbox_overlap(a.y, a.h, b.y, b.h);
+	float inter, uni;
+
+	if (w < 0 || h < 0)
+		return 0;
+	inter = w * h;
+	uni = a.w * a.h + b.w * b.h - inter;
+	return uni > 0 ? inter / uni : 0;
+}
+
+/* log(1 + e^z), without overflow. */
+static inline double softplus(double z)
+{
+	return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
+}
+
+/* Example b's truths for loss layer l (its boxes_true, in the input's
+ * pixels) relative to the input, *n of them in *t and their classes in
+ * *cls (malloc'ed: the caller frees both); a class that is not below
+ * classes is an error naming the box and the layer. */
+int cnn_head_truths(const cnn_layer *l, const cnn_net *net, int b, int classes,
+		    struct cbox **t, int **cls, int64_t *n);
+
+/* The boxes of a YOLO head (darknet's get_region_detections and
+ * get_yolo_detections): layer l's output after its activations holds, at
+ * each cell, num anchors of 5 + classes channels (anchor n's entry k in
+ * channel n (5 + classes) + k: x, y in the cell, log w, log h, objectness,
+ * the classes' probabilities).  Anchor n is anchor[2n] x anchor[2n + 1]
+ * pixels of the network input.  A row for each class whose objectness x
+ * probability is above thresh (classes 0: the objectness alone, class 0),
+ * cell by cell, anchor by anchor. */
+int cnn_head_detect(const cnn_layer *l, const cnn_net *net, int b, double thresh, int num,
+		    int classes, const float *anchor, cnn_box_rows *out);
+
+#endif
