@@ -1253,6 +1253,63 @@ cnn_net *cnn_keras_import(const char *model_json, const char *net_keys, char **c
 void cnn_set_threads(int n);
 int cnn_threads(void);
 
+/* ----------------------------------------------------------- composition */
+
+/* Detection and segmentation data made by copy-paste (cnn-compose(1)):
+ * objects, each an image and a class, pasted at random places, sizes and
+ * orientations onto random crops of background photos.  An object's mask
+ * is its pixels above a threshold (its alpha above it, for an image with
+ * alpha).  A record made holds "image" (u8 C x H x W), "boxes_true"
+ * (f32 N x 6: each object's visible pixels' bounding box, score 1, its
+ * class; in paste order), "mask" (H x W: 0 the background, class + 1 on
+ * each object's visible pixels; u8 while every class added is below 255,
+ * else i32) and, when asked, "instances" (u8 H x W: 0, or the row of the
+ * box + 1).  Every random number comes from the seed: the same options,
+ * objects and backgrounds in the same order give the same records. */
+typedef struct cnn_compose cnn_compose;
+
+typedef struct cnn_compose_opts {
+	int64_t height, width;      /* of the images made (96 x 96) */
+	int channels;               /* 1 gray or 3 RGB (3) */
+	int min_objects, max_objects; /* per image, uniform, 0..255 (1, 4) */
+	double size[2];             /* an object's longer side, pixels (24, 48) */
+	double scale[2];            /* or, when scale[1] > 0, a factor of its
+				     * own size (0, 0); either clamped so that
+				     * the object fits the image */
+	double background_scale[2]; /* a photo is resized by a factor in this
+				     * range before the crop (0.25, 1), at
+				     * least enough for the crop to fit */
+	double flip;                /* mirror an object left-right (0.5) */
+	double tint;                /* colour a gray object, RGB only (0) */
+	double max_iou;             /* no two boxes of an image overlap more (0.3) */
+	double min_visible;         /* nor does an object keep less of its
+				     * pixels in view (0.5) */
+	int tries;                  /* places tried per object, then it is
+				     * left out (20) */
+	int threshold;              /* the mask: pixels above this, 0..254 (0) */
+	int64_t pool;               /* objects kept, a uniform sample of those
+				     * added when more come (65536) */
+	int instances;              /* add "instances" (0) */
+	uint64_t seed;              /* (1) */
+} cnn_compose_opts;
+
+void cnn_compose_defaults(cnn_compose_opts *o);
+/* NULL with a message naming the option for options out of range. */
+cnn_compose *cnn_compose_new(const cnn_compose_opts *o);
+void cnn_compose_free(cnn_compose *c);
+/* A background photo, C x H x W (or H x W) with C 1..4, any numeric
+ * dtype: kept as u8 of the images' channels. */
+int cnn_compose_add_background(cnn_compose *c, const cnn_tensor *img);
+/* An object: an image as for a background, and its class, a scalar
+ * holding a whole number 0..CNN_BOX_MAX_CLASS - 1.  It is kept cut to its
+ * mask's bounding box; an image with no pixel above the threshold is an
+ * error.  Past o->pool objects each new one replaces a kept one or is
+ * dropped, by the seed (reservoir sampling), so that memory is bounded. */
+int cnn_compose_add_object(cnn_compose *c, const cnn_tensor *img, const cnn_tensor *label);
+int64_t cnn_compose_objects(const cnn_compose *c); /* kept */
+/* Record number index of the seed's sequence (any order, any thread). */
+cnn_record *cnn_compose_record(const cnn_compose *c, int64_t index);
+
 #ifdef __cplusplus
 }
 #endif
