@@ -79,8 +79,6 @@ double cnn_net_gradcheck(cnn_net *net, const cnn_batch *b, long sample, double h
 	struct net_check c = {net, b, net->rng};
 	double worst = 0, loss;
 
-	if (cnn_net_gradients(net, b, &loss))
-		return -1;
 	for (int i = 0; i < net->nlayers; i++) {
 		cnn_layer *l = &net->layer[i];
 		for (int p = 0; p < l->nparam; p++) {
@@ -90,6 +88,11 @@ double cnn_net_gradcheck(cnn_net *net, const cnn_batch *b, long sample, double h
 			double err;
 			if (!par->grad)
 				continue;
+			/* Afresh: the differences of the parameters before left the
+			 * gradients of their last step. */
+			c.net->rng = c.rng;
+			if (cnn_net_gradients(net, b, &loss))
+				return -1;
 			if (!(analytic = malloc(sizeof *analytic * par->count))) {
 				cnn_error("out of memory");
 				return -1;
