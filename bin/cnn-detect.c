@@ -11,10 +11,10 @@
 
 static const char help[] =
 	"Usage: cnn-detect -m MODEL [OPTION]... [FILE]...\n"
-	"Run the detector MODEL (a network with detection layers: [region], [yolo])\n"
-	"on the image of every record of the stream in FILEs (or standard input), of\n"
-	"any size, and add \"boxes\" (x1, y1, x2, y2, score, class, in the image's pixels)\n"
-	"after non-max suppression; or print them.\n\n"
+	"Run the detector MODEL (a network with detection layers: [detection],\n"
+	"[region], [yolo]) on the image of every record of the stream in FILEs (or\n"
+	"standard input), of any size, and add \"boxes\" (x1, y1, x2, y2, score,\n"
+	"class, in the image's pixels) after non-max suppression; or print them.\n\n"
 	"  -m, --model MODEL     a model file (cnn-train, cnn-import)\n"
 	"  -s, --score T         keep boxes scoring above T (default 0.5)\n"
 	"  -i, --iou T           NMS's IoU threshold (default: the model's nms=, 0.45\n"
@@ -168,7 +168,8 @@ int main(int argc, char **argv)
 	if (!(net = cnn_net_load(opt.model, opt.batch, NULL)))
 		die_lib();
 	if (!cnn_net_detects(net))
-		die("%s: the network has no detection layer ([region], [yolo])", opt.model);
+		die("%s: the network has no detection layer ([detection], [region], [yolo])",
+		    opt.model);
 	cnn_net_input_shape(net, &in_c, &in_h, &in_w);
 	cnn_net_input_rule(net, &rule);
 

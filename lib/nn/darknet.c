@@ -16,6 +16,8 @@
  *         rolling_mean, rolling_variance
  *     [batchnorm]
  *         scales[c], rolling_mean[c], rolling_variance[c]
+ *     [local]
+ *         biases[filters * locations], weights[locations * filters * c * size^2]
  *     every other layer: nothing
  *
  * Weights have our layout: a convolution's are filters x channels/groups x
@@ -92,6 +94,7 @@ static int layer_parts(const cnn_net *net, cnn_layer *l, struct part *part, int 
 	static const char *const conv[] = {"bias", "scale", "mean", "variance", "weight", NULL};
 	static const char *const fc[] = {"bias", "weight", "scale", "mean", "variance", NULL};
 	static const char *const bn[] = {"scale", "mean", "variance", NULL};
+	static const char *const local[] = {"bias", "weight", NULL};
 	const char *const *order;
 
 	*n = 0;
@@ -101,6 +104,8 @@ static int layer_parts(const cnn_net *net, cnn_layer *l, struct part *part, int 
 		order = fc;
 	else if (!strcmp(type, "batchnorm"))
 		order = bn;
+	else if (!strcmp(type, "local"))
+		order = local;
 	else if (l->nparam == 0)
 		return CNN_OK;
 	else

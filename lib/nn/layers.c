@@ -12,7 +12,8 @@ extern const cnn_layer_type cnn_layer_convolutional, cnn_layer_deconvolutional,
 	cnn_layer_softmax, cnn_layer_cost, cnn_layer_logistic, cnn_layer_crop,
 	cnn_layer_lrn, cnn_layer_normalization, cnn_layer_scale_channels, cnn_layer_l2norm,
 	cnn_layer_activation, cnn_layer_zeropad, cnn_layer_affine, cnn_layer_region,
-	cnn_layer_yolo;
+	cnn_layer_yolo, cnn_layer_reorg, cnn_layer_reorg3d, cnn_layer_local,
+	cnn_layer_detection;
 
 static const struct {
 	const char *section;
@@ -40,6 +41,10 @@ static const struct {
 	{"affine", &cnn_layer_affine},
 	{"region", &cnn_layer_region},
 	{"yolo", &cnn_layer_yolo},
+	{"reorg", &cnn_layer_reorg},
+	{"reorg3d", &cnn_layer_reorg3d},
+	{"local", &cnn_layer_local},
+	{"detection", &cnn_layer_detection},
 	{"softmax", &cnn_layer_softmax},
 	{"cost", &cnn_layer_cost},
 	{"logistic", &cnn_layer_logistic},

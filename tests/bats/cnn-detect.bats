@@ -69,7 +69,7 @@ setup() {
 	printf '[net]\nchannels=1\nheight=2\nwidth=2\n\n[convolutional]\nname=head\nfilters=5\nsize=1\nactivation=linear\n' > "$TMP/plain.cfg"
 	cnn-import --manifest "$TMP/det.json" --cfg "$TMP/plain.cfg" --map "$TMP/det.map" -o "$TMP/plain.cnnm"
 	run cnn-detect -m "$TMP/plain.cnnm" "$TMP/image.cnn"
-	assert_error cnn-detect 'plain.cnnm: the network has no detection layer \(\[region\], \[yolo\]\)'
+	assert_error cnn-detect 'plain.cnnm: the network has no detection layer \(\[detection\], \[region\], \[yolo\]\)'
 	sed 's/^classes=0$/classes=2/' "$TMP/det.cfg" > "$TMP/wrong.cfg"
 	run cnn-import --manifest "$TMP/det.json" --cfg "$TMP/wrong.cfg" --map "$TMP/det.map" -o "$TMP/wrong.cnnm"
 	assert_error cnn-import 'wrong.cfg:[0-9]+: \[region\]: its input has 5 channels; num=1 anchors of 2 classes want 7 \(filters=7 in the convolution before it\)'
@@ -90,19 +90,20 @@ setup() {
 }
 
 # darknet's own detections (tests/vectors/make-darknet-yolo.py: `darknet
-# detector valid` with random weights for a two-scale [yolo] net, on four
-# PNG photos) against cnn-detect's with the same weights (cnn-darknet
-# import) and darknet's thresholds: letterbox_image, [yolo]'s decoding,
-# correct_yolo_boxes and per-class NMS at 0.45, boxes as VOC's 1-based
-# pixels clipped to the image.
-@test "[yolo] with letter_box=1: darknet's detections, within 0.5 px and 1e-3" {
-	local V="$BATS_TEST_DIRNAME/../vectors/darknet-yolo" p
-	cnn-darknet import "$V/tiny.cfg" "$V/tiny.weights" -o "$TMP/yolo.cnnm"
-	for p in chelsea coffee motorcycle_left astronaut; do
+# detector valid` with random weights, on four PNG photos) against
+# cnn-detect's with the same weights (cnn-darknet import) and darknet's
+# thresholds, boxes as VOC's 1-based pixels clipped to the image: the
+# match of net $1 (tests/vectors/darknet-yolo/$1.cfg) on photos $3..., at
+# score threshold $2.
+darknet_match() {
+	local V="$BATS_TEST_DIRNAME/../vectors/darknet-yolo" net=$1 score=$2 p
+	shift 2
+	cnn-darknet import "$V/$net.cfg" "$V/$net.weights" -o "$TMP/$net.cnnm"
+	for p; do
 		cnn-load "$SKIMAGE/$p.png" | cnn-info | awk -v n=$p '/image/ { split($3, d, "x"); print n, d[3], d[2] }'
 	done > "$TMP/sizes"
-	for p in chelsea coffee motorcycle_left astronaut; do echo "$SKIMAGE/$p.png"; done |
-		xargs cnn-load -c 3 | cnn-detect -m "$TMP/yolo.cnnm" -s 0.3 | cnn-boxes --to csv |
+	for p; do echo "$SKIMAGE/$p.png"; done |
+		xargs cnn-load -c 3 | cnn-detect -m "$TMP/$net.cnnm" -s "$score" | cnn-boxes --to csv |
 		awk -F, 'NR == FNR { size[++k] = $0; next }
 			FNR > 1 { split(size[$1], s, " ")
 				x1 = $2 + 1; y1 = $3 + 1; x2 = $4 + 1; y2 = $5 + 1
@@ -110,9 +111,23 @@ setup() {
 				if (x2 > s[2]) x2 = s[2]; if (y2 > s[3]) y2 = s[3]
 				printf "%s %d %.6f %.6f %.6f %.6f %.6f\n", s[1], $7, $6, x1, y1, x2, y2 }' \
 			"$TMP/sizes" - > "$TMP/ours.txt"
-	run awk -f "$V/match.awk" "$TMP/ours.txt" "$V/detections.txt"
+	awk -f "$V/match.awk" "$TMP/ours.txt" "$V/$net.detections"
+}
+
+# $output of darknet_match: all paired, n of them, within 0.5 px and 1e-3.
+matches() {
 	echo "$output"
 	[[ "$output" =~ ^ours\ ([0-9]+),\ darknet\'s\ ([0-9]+),\ unpaired\ 0\ and\ 0,\ boxes\ within\ ([0-9.e-]+)\ px,\ scores\ within\ ([0-9.e-]+)$ ]]
-	[ "${BASH_REMATCH[1]}" -eq 374 ]
+	[ "${BASH_REMATCH[1]}" -eq "$1" ]
 	awk -v px="${BASH_REMATCH[3]}" -v sc="${BASH_REMATCH[4]}" 'BEGIN { exit !(px <= 0.5 && sc <= 1e-3) }'
+}
+
+@test "[yolo] with letter_box=1: darknet's detections, within 0.5 px and 1e-3" {
+	run darknet_match tiny 0.3 chelsea coffee motorcycle_left astronaut
+	matches 374
+}
+
+@test "[local] and [detection] (YOLOv1): darknet's detections, within 0.5 px and 1e-3" {
+	run darknet_match tinyv1 0.005 astronaut camera ihc moon
+	matches 29
 }

@@ -20,6 +20,12 @@
 	"decay=0\n[convolutional]\nfilters=14\nsize=3\npad=1\nactivation=linear\n"
 #define CFG(extra) NET "[yolo]\nmask=0,1\nanchors=2,2,4,4,6,6\nnum=3\nclasses=2\n" extra
 #define REGION(extra) NET "[region]\nanchors=2,2,4,4\nnum=2\nclasses=2\n" extra
+/* [detection] on a 2 x 2 grid, 2 predictors of 2 classes: a [connected]
+ * layer of 2 x 2 x (2 + 2 x 5) outputs before it. */
+#define DETECTION(extra) \
+	"[net]\nbatch=2\nchannels=1\nheight=8\nwidth=8\n[convolutional]\nfilters=2\nsize=3\n" \
+	"stride=2\nactivation=tanh\n[connected]\noutput=48\nactivation=linear\n" \
+	"[detection]\nside=2\nnum=2\nclasses=2\ncoords=4\n" extra
 
 static cnn_net *make(const char *text)
 {
@@ -239,6 +245,11 @@ int main(void)
 		       REGION("softmax=1\nobject_scale=5\ncoord_scale=2\n"));
 	gradient_check("[region]'s loss, logistic classes, bias_match", REGION("bias_match=1\n"));
 	region_targets();
+	gradient_check("[detection]'s loss, sqrt=1, the weights of yolov1.cfg",
+		       DETECTION("sqrt=1\nobject_scale=1\nnoobject_scale=.5\nclass_scale=1\n"
+				 "coord_scale=5\n"));
+	gradient_check("[detection]'s loss, softmax=1 (through the softmax), forced=1",
+		       DETECTION("softmax=1\nforced=1\n"));
 	targets();
 	errors();
 	return tap_done();

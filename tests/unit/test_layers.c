@@ -149,6 +149,39 @@ static void lrn_vectors(void)
 	vec_close(&f);
 }
 
+/* [reorg] and [reorg3d] on an 8 x 4 x 4 input holding its flat index:
+ * darknet's mapping gives 0 2 4 6 16 18 20 22 first, a true space-to-depth
+ * 0 2 8 10 16 18 24 26 (../shared/anchors-apps.md 1.5); darknet's
+ * reverse=1 is a true depth-to-space, which undoes [reorg3d]. */
+static void reorg_values(void)
+{
+	static const char *const cfgs[] = {
+		"[net]\nchannels=8\nheight=4\nwidth=4\n[reorg]\nstride=2\n",
+		"[net]\nchannels=8\nheight=4\nwidth=4\n[reorg3d]\nstride=2\n",
+		"[net]\nchannels=8\nheight=4\nwidth=4\n[reorg3d]\nstride=2\n[reorg]\nstride=2\nreverse=1\n",
+	};
+	static const float want[3][8] = {
+		{0, 2, 4, 6, 16, 18, 20, 22}, {0, 2, 8, 10, 16, 18, 24, 26}, {0, 1, 2, 3, 4, 5, 6, 7},
+	};
+	static const char *const what[3] = {"darknet's [reorg]", "[reorg3d], space-to-depth",
+					    "[reorg3d] then [reorg] reverse=1: the input again"};
+	float x[128];
+
+	for (int i = 0; i < 128; i++)
+		x[i] = (float)i;
+	for (int k = 0; k < 3; k++) {
+		cnn_net *net = make(cfgs[k], what[k]);
+		const float *y = net ? cnn_net_forward(net, x, 1, 0) : NULL;
+		int same = y != NULL;
+		for (int i = 0; same && i < (k == 2 ? 128 : 8); i++)
+			same = y[i] == (k == 2 ? x[i] : want[k][i]);
+		tap_ok(same, "%s: the first outputs %g %g %g %g %g %g %g %g", what[k], y ? y[0] : -1,
+		       y ? y[1] : -1, y ? y[2] : -1, y ? y[3] : -1, y ? y[4] : -1, y ? y[5] : -1,
+		       y ? y[6] : -1, y ? y[7] : -1);
+		cnn_net_free(net);
+	}
+}
+
 int main(void)
 {
 	cnn_set_threads(1);
@@ -206,6 +239,19 @@ int main(void)
 	      "[yolo]\nmask=0,2\nanchors=4,5,6,7,8,9\nnum=3\nclasses=2\nscale_x_y=1.1\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
 	check("region's logistic classes", NET CONV(12, tanh)
 	      "[region]\nnum=2\nclasses=1\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
+	check("reorg (darknet's mapping) and reorg reverse", "[net]\nbatch=3\nchannels=2\nheight=4\nwidth=4\n"
+	      CONV(4, tanh) "[reorg]\nstride=2\n[reorg]\nstride=2\nreverse=1\n[reorg]\nstride=2\n"
+	      "[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
+	check("reorg3d", "[net]\nbatch=3\nchannels=2\nheight=4\nwidth=4\n" CONV(3, tanh) "[reorg3d]\nstride=2\n"
+	      "[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
+	reorg_values();
+	check("reorg flatten=1 (to H x W x C order) and extra=3", NET CONV(3, tanh)
+	      "[reorg]\nstride=1\nflatten=1\n[reorg]\nstride=1\nextra=3\n"
+	      "[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
+	check("local (unshared filters), padded", NET CONV(2, tanh) "[local]\nfilters=3\nsize=3\nstride=1\npad=1\nactivation=leaky\n"
+	      "[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
+	check("local stride 2, no padding", NET CONV(2, tanh) "[local]\nfilters=2\nsize=2\nstride=2\nactivation=linear\n"
+	      "[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
 	check("activation on its own (swish)", NET CONV(3, linear) "[activation]\nactivation=swish\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
 	check("zeropad, then a pool that sees the zeros", NET CONV(2, tanh) "[zeropad]\ntop=1\nleft=2\nbottom=0\nright=1\n[maxpool]\nsize=2\nstride=2\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
 	check("a 1x3 and a 3x1 convolution, stride_x=2", NET CONV(2, tanh) "[convolutional]\nfilters=3\nsize_y=1\nsize_x=3\nstride_x=2\nsame=1\nactivation=tanh\n[convolutional]\nfilters=2\nsize_y=3\nsize_x=1\npad=1\nactivation=tanh\n[connected]\noutput=3\nactivation=linear\n[softmax]\n", 1);
