@@ -140,3 +140,18 @@ numbered() {
 	run cnn-summary -i 0x8 "$ZOO/lenet5.cfg"
 	[ "$status" -eq 2 ]
 }
+
+# tests/vectors/make-darknet-bflops.sh: what darknet prints for each
+# convolution of its detection cfgs, 2 x multiply-adds / 1e9 to 3 decimals.
+@test "darknet's detection cfgs, yolov1 to yolov3: every convolution's multiply-adds as darknet's BFLOPs" {
+	local V="$BATS_TEST_DIRNAME/../vectors/darknet-bflops.txt" name compared=0
+	for name in $(awk '{ print $1 }' "$V" | uniq); do
+		cnn-summary "/usr/share/darknet/cfg/$name.cfg" |
+			awk -v n="$name" '$1 ~ /^[0-9]+$/ && $2 == "convolutional" {
+				gsub(",", "", $5); printf "%s %d %.3f\n", n, $1, 2 * $5 / 1e9 }' > "$TMP/ours"
+		grep "^$name " "$V" > "$TMP/theirs"
+		diff "$TMP/ours" "$TMP/theirs"
+		compared=$((compared + $(wc -l < "$TMP/theirs")))
+	done
+	[ "$compared" -eq 335 ]
+}
