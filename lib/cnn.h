@@ -555,6 +555,18 @@ int64_t cnn_nms(const float *boxes, int64_t n, const cnn_nms_opts *o,
 /* The same on a boxes tensor: a new tensor of the kept rows, same name. */
 cnn_tensor *cnn_nms_boxes(const cnn_tensor *boxes, const cnn_nms_opts *o);
 
+/* ---------------------------------------------------------------- anchors */
+
+/* Anchors from data (cnn-anchors(1)), as darknet's calc_anchors: k-means
+ * of the n box sizes wh (w, h pairs) with 1 - IoU as the distance (boxes
+ * put at one corner), from k distinct boxes at random, Lloyd's iterations
+ * until nothing moves (at most 1000); of restarts runs (from seed) the one
+ * whose boxes overlap their nearest anchor most.  anchors (room for 2k)
+ * get the centres by area, smallest first; *mean_iou each box's IoU with
+ * its nearest, averaged.  An error with fewer boxes than k. */
+int cnn_anchors_kmeans(const float *wh, int64_t n, int k, int restarts, uint64_t seed,
+		       float *anchors, double *mean_iou);
+
 /* ------------------------------------------------------ detection metrics */
 
 /* Detections against ground truth over many images, as VOC and COCO score
