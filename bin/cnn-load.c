@@ -29,10 +29,20 @@ static const char help[] =
 	"  -c, --channels N     convert images to N channels: 1 gray, 2 gray+alpha,\n"
 	"                       3 RGB, 4 RGBA\n"
 	"  -r, --resize HxW     resize images to H x W (a single N: N x N)\n"
+	"      --letterbox      with -r: darknet's letterbox instead of a stretch (the\n"
+	"                       image at its aspect, centred on gray; f32 images, as a\n"
+	"                       cfg's letter_box=1 makes them)\n"
+	"  -L, --labels         darknet's label files: each image's boxes_true from the\n"
+	"                       .txt that darknet finds for it (images/ in its path made\n"
+	"                       labels/, or beside it), \"class cx cy w h\" lines; an\n"
+	"                       image without one is background\n"
+	"      --list FILE      images named one per line (darknet's train.txt; paths\n"
+	"                       relative to FILE)\n"
 	"      --keep16         keep 16-bit PNG samples as u16 (default: scale to u8)\n"
 	"      --csv FILE       images and labels from lines \"path,label\" (paths\n"
 	"                       relative to FILE; labels numbers or class names)\n"
-	"      --classes FILE   class names, one per line, in label order, to use\n"
+	"      --classes FILE   class names, one per line, in label order, to use (with\n"
+	"                       --labels, the classes the labels may have)\n"
 	"      --save-classes FILE  write the class names found, in label order\n"
 	"  -t, --text           read the files as text matrices\n"
 	"  -P, --path           add the source path to each record as \"path\" (text)\n"
@@ -40,13 +50,20 @@ static const char help[] =
 	"                       error, as the programs after this one refuse them)\n"
 	TOOL_OUTPUT_HELP TOOL_COMMON_HELP;
 
-enum { OPT_KEEP16 = 256, OPT_CSV, OPT_CLASSES, OPT_SAVE_CLASSES, OPT_ALLOW_NONFINITE };
+enum { OPT_KEEP16 = 256, OPT_CSV, OPT_CLASSES, OPT_SAVE_CLASSES, OPT_ALLOW_NONFINITE,
+       OPT_LETTERBOX, OPT_LIST };
 
 static struct {
-	int channels, keep16, text, add_path, whole, allow_nonfinite;
+	int channels, keep16, text, add_path, whole, allow_nonfinite, letterbox, labels;
 	int64_t height, width;
-	const char *csv, *classes, *save_classes;
+	const char *csv, *classes, *save_classes, *list;
 } opt;
+
+/* --labels: the class names to check them against, and the images that
+ * had none. */
+static cnn_names *label_names;
+static int64_t unlabelled, images_seen;
+static char *first_unlabelled;
 
 static cnn_writer *out;
 static cnn_record *rec;
@@ -172,9 +189,15 @@ static void emit(const char *source)
 		fprintf(stderr, "\r%s: %lld records", tool_name, (long long)written);
 }
 
-/* Resize and convert channels as the options ask. */
-static cnn_tensor *shape_image(cnn_tensor *img, const char *path)
+/* Resize and convert channels as the options ask; boxes (may be NULL, in
+ * the image's pixels) follow the resize. */
+static cnn_tensor *shape_image(cnn_tensor *img, const char *path, cnn_tensor *boxes)
 {
+	static const cnn_input_rule stretch = {CNN_RESIZE_DEFAULT, CNN_PAD_NONE};
+	static const cnn_input_rule letterbox = {CNN_RESIZE_DARKNET, CNN_PAD_LETTERBOX};
+	int64_t h = img->dim[1], w = img->dim[2];
+	cnn_tensor *r;
+
 	if (opt.channels && img->dim[0] != opt.channels) {
 		cnn_tensor *c = cnn_image_channels(img, opt.channels);
 		if (!c)
@@ -182,23 +205,102 @@ static cnn_tensor *shape_image(cnn_tensor *img, const char *path)
 		cnn_tensor_free(img);
 		img = c;
 	}
-	if (opt.height && (img->dim[1] != opt.height || img->dim[2] != opt.width)) {
-		cnn_tensor *r = cnn_image_resize(img, opt.height, opt.width);
-		if (!r)
-			die("%s: %s", path, cnn_errmsg());
-		cnn_tensor_free(img);
-		img = r;
+	if (!opt.height || (!opt.letterbox && h == opt.height && w == opt.width))
+		return img;
+	r = opt.letterbox ? cnn_image_fit(img, opt.height, opt.width, &letterbox)
+			  : cnn_image_resize(img, opt.height, opt.width);
+	if (!r)
+		die("%s: %s", path, cnn_errmsg());
+	if (boxes)
+		cnn_image_fit_boxes_in(opt.letterbox ? &letterbox : &stretch, h, w, opt.height,
+				       opt.width, boxes->data, boxes->dim[0]);
+	cnn_tensor_free(img);
+	return r;
+}
+
+/* Where directory name dir (as "images/") is a whole component of path,
+ * or NULL. */
+static const char *component(const char *path, const char *dir)
+{
+	for (const char *at = path; (at = strstr(at, dir)); at++)
+		if (at == path || at[-1] == '/')
+			return at;
+	return NULL;
+}
+
+/* darknet's label file for an image: its images/ (or JPEGImages/)
+ * folder made labels/ and the extension .txt, or else the .txt beside it;
+ * NULL when neither is there. */
+static char *label_path(const char *image)
+{
+	static const char *const dirs[] = {"images/", "JPEGImages/"};
+	const char *dot = strrchr(image, '.'), *slash = strrchr(image, '/');
+	size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - image) : strlen(image);
+	char *beside, *darknet = NULL;
+
+	if (asprintf(&beside, "%.*s.txt", (int)stem, image) < 0)
+		die("out of memory");
+	for (int i = 0; i < 2 && !darknet; i++) {
+		const char *at = component(image, dirs[i]);
+		size_t skip = strlen(dirs[i]);
+		if (at && (size_t)(at - image) + skip < stem &&
+		    asprintf(&darknet, "%.*slabels/%.*s.txt", (int)(at - image), image,
+			     (int)(stem - (size_t)(at - image) - skip), at + skip) < 0)
+			die("out of memory");
 	}
-	return img;
+	if (darknet && access(darknet, F_OK) == 0) {
+		free(beside);
+		return darknet;
+	}
+	free(darknet);
+	if (access(beside, F_OK) == 0)
+		return beside;
+	free(beside);
+	return NULL;
+}
+
+/* The image's boxes_true from its label file, in its pixels (clipped to
+ * it); none when it has no label file. */
+static cnn_tensor *read_labels(const char *image, int64_t h, int64_t w)
+{
+	char *path = label_path(image);
+	cnn_box_reader *br;
+	cnn_tensor *boxes = NULL;
+
+	images_seen++;
+	if (!path) {
+		if (!unlabelled++ && !(first_unlabelled = strdup(image)))
+			die("out of memory");
+		if (!(boxes = cnn_boxes_new("boxes_true", 0)))
+			die_lib();
+		return boxes;
+	}
+	if (!(br = cnn_box_reader_open(path, CNN_BOXES_DARKNET, label_names)) ||
+	    cnn_box_read(br, "boxes_true", (double)w, (double)h, &boxes) == CNN_ERR)
+		die_lib();
+	cnn_box_reader_close(br);
+	if (!boxes && !(boxes = cnn_boxes_new("boxes_true", 0)))
+		die_lib();
+	for (int64_t i = 0; i < boxes->dim[0]; i++) {
+		float *b = (float *)boxes->data + i * CNN_BOX_FIELDS;
+		b[0] = b[0] < 0 ? 0 : b[0];
+		b[1] = b[1] < 0 ? 0 : b[1];
+		b[2] = b[2] > w ? (float)w : b[2];
+		b[3] = b[3] > h ? (float)h : b[3];
+	}
+	free(path);
+	return boxes;
 }
 
 static void load_image(const char *path, int label)
 {
-	cnn_tensor *img = cnn_image_load(path, 0, opt.keep16);
+	cnn_tensor *img = cnn_image_load(path, 0, opt.keep16), *boxes = NULL;
 
 	if (!img)
 		die_lib();
-	if (cnn_record_put(rec, shape_image(img, path)))
+	if (opt.labels)
+		boxes = read_labels(path, img->dim[1], img->dim[2]);
+	if (cnn_record_put(rec, shape_image(img, path, boxes)) || (boxes && cnn_record_put(rec, boxes)))
 		die_lib();
 	if (label >= 0)
 		put_scalar_label(label);
@@ -392,6 +494,34 @@ static void add_csv(const char *csv)
 	free(base);
 }
 
+/* darknet's list of images (train.txt), one path a line, relative to the
+ * list's folder unless absolute. */
+static void add_list(const char *list)
+{
+	FILE *f = fopen(list, "r");
+	const char *slash = strrchr(list, '/');
+	int dir = slash ? (int)(slash - list + 1) : 0, n = 0;
+	char *line = NULL, *path;
+	size_t cap = 0;
+
+	if (!f)
+		die("%s: %s", list, strerror(errno));
+	while (getline(&line, &cap, f) >= 0) {
+		line[strcspn(line, "\r\n")] = 0;
+		if (!line[0])
+			continue;
+		if (asprintf(&path, "%.*s%s", line[0] == '/' ? 0 : dir, list, line) < 0)
+			die("out of memory");
+		add_input(path, NULL, -1, 0);
+		free(path);
+		n++;
+	}
+	fclose(f);
+	free(line);
+	if (!n)
+		die("%s: no images listed", list);
+}
+
 /* -------------------------------------------------------------- arrays */
 
 struct array {
@@ -525,6 +655,9 @@ int main(int argc, char **argv)
 		{"save-classes", required_argument, 0, OPT_SAVE_CLASSES},
 		{"allow-nonfinite", no_argument, 0, OPT_ALLOW_NONFINITE},
 		{"text", no_argument, 0, 't'},
+		{"labels", no_argument, 0, 'L'},
+		{"letterbox", no_argument, 0, OPT_LETTERBOX},
+		{"list", required_argument, 0, OPT_LIST},
 		{"path", no_argument, 0, 'P'},
 		{"whole", no_argument, 0, 'w'},
 		TOOL_OUTPUT_OPTIONS, TOOL_COMMON_OPTIONS, {0, 0, 0, 0}};
@@ -533,7 +666,7 @@ int main(int argc, char **argv)
 	struct array *arrays;
 
 	tool_init("cnn-load");
-	while ((c = getopt_long(argc, argv, "c:r:tPwo:z:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "Lc:r:tPwo:z:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': opt.channels = (int)tool_long("--channels", optarg, 1, 4); break;
 		case 'r': parse_size(optarg); break;
@@ -543,6 +676,9 @@ int main(int argc, char **argv)
 		case OPT_SAVE_CLASSES: opt.save_classes = optarg; break;
 		case OPT_ALLOW_NONFINITE: opt.allow_nonfinite = 1; break;
 		case 't': opt.text = 1; break;
+		case 'L': opt.labels = 1; break;
+		case OPT_LETTERBOX: opt.letterbox = 1; break;
+		case OPT_LIST: opt.list = optarg; break;
 		case 'P': opt.add_path = 1; break;
 		case 'w': opt.whole = 1; break;
 		case 'o': output = optarg; break;
@@ -552,15 +688,20 @@ int main(int argc, char **argv)
 		default: usage_error(NULL);
 		}
 	}
-	if (optind == argc && !opt.csv)
-		usage_error("no input files (give image files, folders, arrays or --csv)");
+	if (optind == argc && !opt.csv && !opt.list)
+		usage_error("no input files (give image files, folders, arrays, --csv or --list)");
+	if (opt.letterbox && !opt.height)
+		usage_error("--letterbox fits the images into -r HxW: give it");
 	if (opt.classes)
 		read_class_list(opt.classes);
+	if (opt.labels && opt.classes && !(label_names = cnn_names_load(opt.classes)))
+		die_lib();
 	arrays = calloc(argc, sizeof *arrays);
 	if (!arrays || !(rec = cnn_record_new()))
 		die("out of memory");
 	tool_note_inputs(argv + optind, argc - optind);
 	tool_note_input(opt.csv);
+	tool_note_input(opt.list);
 	tool_note_input(opt.classes);
 	if (opt.save_classes)
 		tool_check_output(opt.save_classes);
@@ -568,6 +709,8 @@ int main(int argc, char **argv)
 
 	if (opt.csv)
 		add_csv(opt.csv);
+	if (opt.list)
+		add_list(opt.list);
 	for (int i = optind; i < argc; i++) {
 		char *arg = argv[i], *eq = strchr(arg, '=');
 		size_t len = strlen(arg);
@@ -599,7 +742,14 @@ int main(int argc, char **argv)
 		save_class_list(opt.save_classes);
 	if (isatty(STDERR_FILENO) && written >= 1000)
 		fputc('\n', stderr);
+	/* Said once: darknet takes such images as background too. */
+	if (unlabelled)
+		fprintf(stderr, "%s: %lld of %lld images have no label file and are background "
+			"(the first: %s)\n", tool_name, (long long)unlabelled, (long long)images_seen,
+			first_unlabelled);
 	tool_output_close(out);
+	free(first_unlabelled);
+	cnn_names_free(label_names);
 	for (int i = 0; i < nclasses; i++)
 		free(class_names[i]);
 	free(class_names);

@@ -243,6 +243,9 @@ cnn_tensor *cnn_tensor_window(const cnn_tensor *t, int64_t top, int64_t left, in
  * pixels. */
 void cnn_image_fit_boxes(const struct cnn_input_rule *rule, int64_t src_h, int64_t src_w,
 			 int64_t h, int64_t w, float *boxes, int64_t n);
+/* The other way: boxes in the source image's pixels into the input's. */
+void cnn_image_fit_boxes_in(const struct cnn_input_rule *rule, int64_t src_h, int64_t src_w,
+			    int64_t h, int64_t w, float *boxes, int64_t n);
 
 /* Convert between 1 (gray), 2 (gray+alpha), 3 (RGB) and 4 (RGBA) channels.
  * RGB to gray uses ITU-R BT.601 luma (0.299, 0.587, 0.114); dropping alpha

@@ -294,6 +294,29 @@ static int csv_record(cnn_box_reader *br)
 	return found;
 }
 
+/* darknet's labels out of their ranges, the mistakes its users make most:
+ * a class past the names, a box not relative to the image. */
+static int darknet_ranges(cnn_box_reader *br, const double *v)
+{
+	static const char *const what[] = {"cx", "cy", "w", "h"};
+	char detail[96];
+
+	if (!(v[0] >= 0 && v[0] == floor(v[0])))
+		return line_error(br, "the class is not a whole number from 0: ", br->line);
+	if (br->names && v[0] >= br->names->n) {
+		snprintf(detail, sizeof detail, "%g, and the names have %d (0 to %d)", v[0],
+			 br->names->n, br->names->n - 1);
+		return line_error(br, "class ", detail);
+	}
+	for (int k = 1; k < 5; k++)
+		if (!(v[k] >= 0 && v[k] <= 1) || (k > 2 && v[k] == 0)) {
+			snprintf(detail, sizeof detail, "%s %g (darknet's labels are relative to the "
+				 "image: %s)", what[k - 1], v[k], k > 2 ? "0 < w, h <= 1" : "0..1");
+			return line_error(br, "", detail);
+		}
+	return CNN_OK;
+}
+
 /* darknet's label files, "class cx cy w h [score]" relative to the image
  * size w x h: the whole file is one record. */
 static int darknet_record(cnn_box_reader *br, double w, double h)
@@ -312,6 +335,8 @@ static int darknet_record(cnn_box_reader *br, double w, double h)
 		k = numbers(br->line, 0, v, 6);
 		if (k != 5 && k != 6)
 			return line_error(br, "want \"class cx cy w h\" and maybe a score", NULL);
+		if (darknet_ranges(br, v))
+			return CNN_ERR;
 		if (add_box(br, (v[1] - v[3] / 2) * w, (v[2] - v[4] / 2) * h,
 			    (v[1] + v[3] / 2) * w, (v[2] + v[4] / 2) * h, k == 6 ? v[5] : 1, v[0]))
 			return CNN_ERR;

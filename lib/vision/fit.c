@@ -273,40 +273,66 @@ cnn_tensor *cnn_image_fit(const cnn_tensor *img, int64_t h, int64_t w,
 	return out;
 }
 
-/* The inverse of the fit for positions: x in the network input is
- * x * sx - ox in the source, y * sy - oy. */
-void cnn_image_fit_boxes(const struct cnn_input_rule *rule, int64_t src_h, int64_t src_w,
-			 int64_t h, int64_t w, float *boxes, int64_t n)
+/* The fit for positions: x in the network input is x * sx - ox in the
+ * source image. */
+struct fit_map {
+	double sx, sy, ox, oy;
+};
+
+static struct fit_map fit_map(const struct cnn_input_rule *rule, int64_t src_h, int64_t src_w,
+			      int64_t h, int64_t w)
 {
 	int64_t side = src_h > src_w ? src_h : src_w;
-	double sx = (double)src_w / w, sy = (double)src_h / h, ox = 0, oy = 0;
+	struct fit_map m = {(double)src_w / w, (double)src_h / h, 0, 0};
 
 	if (rule->pad_square == CNN_PAD_LETTERBOX) {
 		/* correct_yolo_boxes: the offset in float, the half pixel the
 		 * integer placement of the image drops included. */
 		struct letterbox b = letterbox_of(src_h, src_w, h, w);
-		sx = (double)src_w / b.w;
-		sy = (double)src_h / b.h;
-		ox = (w - b.w) / 2.0 * sx;
-		oy = (h - b.h) / 2.0 * sy;
+		m.sx = (double)src_w / b.w;
+		m.sy = (double)src_h / b.h;
+		m.ox = (w - b.w) / 2.0 * m.sx;
+		m.oy = (h - b.h) / 2.0 * m.sy;
 	} else if (rule->pad_square == CNN_PAD_BOTTOM_RIGHT) {
 		/* face-api's correction: the image covers round(src * w / side)
 		 * of the input's w (JavaScript's Math.round: halves up). */
-		sx = (double)src_w / floor((double)src_w * w / side + 0.5);
-		sy = (double)src_h / floor((double)src_h * h / side + 0.5);
+		m.sx = (double)src_w / floor((double)src_w * w / side + 0.5);
+		m.sy = (double)src_h / floor((double)src_h * h / side + 0.5);
 	} else if (rule->pad_square == CNN_PAD_CENTRE) {
 		cnn_tensor probe = {.ndim = 3, .dim = {1, src_h, src_w}};
 		struct offset at = square_offset(&probe, side, CNN_PAD_CENTRE);
-		sx = (double)side / w;
-		sy = (double)side / h;
-		ox = (double)at.left;
-		oy = (double)at.top;
+		m.sx = (double)side / w;
+		m.sy = (double)side / h;
+		m.ox = (double)at.left;
+		m.oy = (double)at.top;
 	}
+	return m;
+}
+
+void cnn_image_fit_boxes(const struct cnn_input_rule *rule, int64_t src_h, int64_t src_w,
+			 int64_t h, int64_t w, float *boxes, int64_t n)
+{
+	struct fit_map m = fit_map(rule, src_h, src_w, h, w);
+
 	for (int64_t i = 0; i < n; i++) {
 		float *b = boxes + i * CNN_BOX_FIELDS;
-		b[0] = (float)(b[0] * sx - ox);
-		b[2] = (float)(b[2] * sx - ox);
-		b[1] = (float)(b[1] * sy - oy);
-		b[3] = (float)(b[3] * sy - oy);
+		b[0] = (float)(b[0] * m.sx - m.ox);
+		b[2] = (float)(b[2] * m.sx - m.ox);
+		b[1] = (float)(b[1] * m.sy - m.oy);
+		b[3] = (float)(b[3] * m.sy - m.oy);
+	}
+}
+
+void cnn_image_fit_boxes_in(const struct cnn_input_rule *rule, int64_t src_h, int64_t src_w,
+			    int64_t h, int64_t w, float *boxes, int64_t n)
+{
+	struct fit_map m = fit_map(rule, src_h, src_w, h, w);
+
+	for (int64_t i = 0; i < n; i++) {
+		float *b = boxes + i * CNN_BOX_FIELDS;
+		b[0] = (float)((b[0] + m.ox) / m.sx);
+		b[2] = (float)((b[2] + m.ox) / m.sx);
+		b[1] = (float)((b[1] + m.oy) / m.sy);
+		b[3] = (float)((b[3] + m.oy) / m.sy);
 	}
 }

@@ -189,3 +189,55 @@ load helper
 	run bash -c "cnn-load --classes '$TMP/classes' '$TMP/tree' | cnn-save -f label -o -"
 	[ "$output" = "$(printf '0\n\n2')" ]
 }
+
+# A darknet data set: images/NNNN.png with labels/NNNN.txt, a list of them,
+# class names; made from a record of two boxes.
+darknet_set() {
+	mkdir -p "$TMP/set/images" "$TMP/set/labels"
+	awk 'BEGIN { for (y = 0; y < 40; y++) { for (x = 0; x < 80; x++) printf "%d ", (x + y) % 256; print "" } }' |
+		cnn-load --text - | cnn-save -o "$TMP/set/images/0000.png"
+	cp "$TMP/set/images/0000.png" "$TMP/set/images/0001.png"
+	printf '1 0.25 0.5 0.25 0.5\n0 0.75 0.25 0.5 0.5\n' > "$TMP/set/labels/0000.txt"
+	printf 'images/0000.png\nimages/0001.png\n' > "$TMP/set/train.txt"
+	printf 'cat\ndog\n' > "$TMP/set/names"
+}
+
+@test "--labels --list: a darknet data set, boxes_true in pixels; an image without labels is background, said once" {
+	darknet_set
+	run sh -c "cnn-load -L --list '$TMP/set/train.txt' --classes '$TMP/set/names' 2>'$TMP/err' | cnn-boxes --to csv -f boxes_true"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = "1,10,10,30,30,1,1" ]
+	[ "${lines[2]}" = "1,40,0,80,20,1,0" ]
+	[ "${#lines[@]}" -eq 3 ]
+	[ "$(cat "$TMP/err")" = "cnn-load: 1 of 2 images have no label file and are background (the first: $TMP/set/images/0001.png)" ]
+	# The .txt beside an image serves too (AlexeyAB's layout).
+	cp "$TMP/set/images/0000.png" "$TMP/x.png"
+	cp "$TMP/set/labels/0000.txt" "$TMP/x.txt"
+	run sh -c "cnn-load -L '$TMP/x.png' | cnn-boxes --to csv -f boxes_true | wc -l"
+	[ "$output" -eq 3 ]
+}
+
+@test "--labels with -r: the boxes follow a stretch, or darknet's letterbox" {
+	darknet_set
+	run sh -c "cnn-load -L -r 80x80 '$TMP/set/images/0000.png' | cnn-boxes --to csv -f boxes_true"
+	[ "${lines[1]}" = "1,10,20,30,60,1,1" ]
+	run sh -c "cnn-load -L -r 80x80 --letterbox '$TMP/set/images/0000.png' | cnn-info"
+	[[ "$output" == *"image "*"f32   1x80x80"* ]]
+	run sh -c "cnn-load -L -r 80x80 --letterbox '$TMP/set/images/0000.png' | cnn-boxes --to csv -f boxes_true"
+	[ "${lines[1]}" = "1,10,30,30,50,1,1" ]
+	run cnn-load --letterbox "$TMP/set/images/0000.png"
+	[ "$status" -eq 2 ]
+}
+
+@test "darknet's label mistakes: a class past the names, a box not relative to the image; file and line, exit 1" {
+	darknet_set
+	printf '0 0.5 0.5 0.1 0.1\n2 0.5 0.5 0.1 0.1\n' > "$TMP/set/labels/0001.txt"
+	run cnn-load -L --list "$TMP/set/train.txt" --classes "$TMP/set/names" -o "$TMP/o.cnn"
+	assert_error cnn-load "labels/0001.txt:2: class 2, and the names have 2 \(0 to 1\)$"
+	printf '0 0.5 0.5 12 0.1\n' > "$TMP/set/labels/0001.txt"
+	run cnn-load -L --list "$TMP/set/train.txt" -o "$TMP/o.cnn"
+	assert_error cnn-load "labels/0001.txt:1: w 12 \(darknet's labels are relative to the image: 0 < w, h <= 1\)$"
+	printf '0.5 0.5 0.5 0.1 0.1\n' > "$TMP/set/labels/0001.txt"
+	run cnn-load -L --list "$TMP/set/train.txt" -o "$TMP/o.cnn"
+	assert_error cnn-load "labels/0001.txt:1: the class is not a whole number from 0: "
+}
