@@ -104,13 +104,7 @@ darknet_match() {
 	done > "$TMP/sizes"
 	for p; do echo "$SKIMAGE/$p.png"; done |
 		xargs cnn-load -c 3 | cnn-detect -m "$TMP/$net.cnnm" -s "$score" | cnn-boxes --to csv |
-		awk -F, 'NR == FNR { size[++k] = $0; next }
-			FNR > 1 { split(size[$1], s, " ")
-				x1 = $2 + 1; y1 = $3 + 1; x2 = $4 + 1; y2 = $5 + 1
-				if (x1 < 1) x1 = 1; if (y1 < 1) y1 = 1
-				if (x2 > s[2]) x2 = s[2]; if (y2 > s[3]) y2 = s[3]
-				printf "%s %d %.6f %.6f %.6f %.6f %.6f\n", s[1], $7, $6, x1, y1, x2, y2 }' \
-			"$TMP/sizes" - > "$TMP/ours.txt"
+		awk -F, -f "$V/voc.awk" "$TMP/sizes" - > "$TMP/ours.txt"
 	awk -f "$V/match.awk" "$TMP/ours.txt" "$V/$net.detections"
 }
 
