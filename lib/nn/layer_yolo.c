@@ -42,9 +42,10 @@ static int read_mask(struct yolo *y, cnn_cfg_section *s)
 		y->n = y->total;
 		for (int i = 0; i < y->n; i++)
 			y->mask[i] = i;
+	} else {
+		for (int i = 0; i < y->n; i++)
+			y->mask[i] = (int)mask[i];
 	}
-	for (int i = 0; i < y->n && cnn_cfg_has(s, "mask"); i++)
-		y->mask[i] = (int)mask[i];
 	return CNN_OK;
 }
 
@@ -54,7 +55,7 @@ static int read_keys(struct yolo *y, cnn_cfg_section *s)
 	int n, ignored;
 
 	if (cnn_cfg_int(s, "num", 1, 1, YOLO_MAX_ANCHORS, &y->total) ||
-	    cnn_cfg_int(s, "classes", 20, 0, CNN_BOX_MAX_CLASS, &y->classes) ||
+	    cnn_cfg_int(s, "classes", 20, 1, CNN_BOX_MAX_CLASS, &y->classes) ||
 	    cnn_cfg_float(s, "scale_x_y", 1, 1, 4, &y->scale_xy) ||
 	    cnn_cfg_float(s, "nms", 0.45f, 0, 1, &y->nms) ||
 	    cnn_cfg_float(s, "ignore_thresh", 0.5f, 0, 1, &y->ignore_thresh) ||

@@ -69,11 +69,10 @@ static void positive(const cnn_layer *l, const cnn_net *net, struct yolo *y, int
 	set(y, at + 3 * plane, logf(t.h * net->h / y->anchor[2 * y->mask[n] + 1]), box);
 	set(y, at + 4 * plane, 1, y->obj_normalizer);
 	/* A second truth here keeps the first's classes. */
-	if (!y->classes || y->weight[at + 5 * plane] == 0)
+	if (y->weight[at + 5 * plane] == 0)
 		for (int k = 0; k < y->classes; k++)
 			set(y, at + (5 + k) * plane, 0, y->cls_normalizer);
-	if (y->classes)
-		set(y, at + (5 + cls) * plane, 1, y->cls_normalizer);
+	set(y, at + (5 + cls) * plane, 1, y->cls_normalizer);
 }
 
 /* The mask entry of the anchor that fits t's shape best of all num, or -1
