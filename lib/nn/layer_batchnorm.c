@@ -2,10 +2,13 @@
  * layer_batchnorm.c - [batchnorm]: batch normalisation on its own;
  * epsilon= (ours, Keras's name) under the square root, default 1e-5.
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nn/batchnorm.h"
+#include "core/threads.h"
+#include "simd/simd.h"
 
 struct bn_layer {
 	cnn_bn bn;
@@ -33,10 +36,37 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 	return CNN_OK;
 }
 
+/* Planes [p0, p1) (image by channel) of inference: cnn_bn_forward()'s
+ * numbers, from the input in one vectorised pass, not a copy and a scalar
+ * pass over it (Inception v3 has 94 of these layers: they took 4% of its
+ * time on two threads). */
+static void infer_planes(void *ctx, long p0, long p1, int t)
+{
+	const cnn_layer *l = ctx;
+	const struct bn_layer *st = l->state;
+	const struct cnn_simd_pixels *px = cnn_simd_pixels();
+	long spatial = (long)l->h * l->w;
+
+	(void)t;
+	for (long p = p0; p < p1; p++) {
+		int c = (int)(p % l->c);
+
+		px->normalise(l->output + p * spatial, l->input + p * spatial, spatial,
+			      st->bn.mean->value[c],
+			      1 / sqrtf(st->bn.variance->value[c] + st->bn.eps),
+			      st->bn.scale->value[c], st->bias->value[c]);
+	}
+}
+
 static int forward(cnn_layer *l, cnn_net *net)
 {
 	struct bn_layer *st = l->state;
 
+	if (!net->train) {
+		st->bn.batch_stats = 0;
+		cnn_parallel_for(cnn_threads(), (long)net->n * l->c, infer_planes, l);
+		return CNN_OK;
+	}
 	memcpy(l->output, l->input, sizeof(float) * net->n * l->outputs);
 	cnn_bn_forward(&st->bn, st->bias, l->output, net->n, (long)l->h * l->w, net->train);
 	return CNN_OK;

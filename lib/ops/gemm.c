@@ -62,11 +62,13 @@ static inline int min(int a, int b)
 	return a < b ? a : b;
 }
 
-/* A tile cut by the edge of C goes through a scratch tile, made by the
- * narrowest kernel that covers it: every element still gets exactly the
- * arithmetic of a whole tile.  Only the mr x nr floats that the kernel
- * reads back are cleared, and only when it reads them (beta not 0): t is
- * 8 KiB, and the small maps make an edge tile of many of their tiles. */
+/* A tile cut by the right edge of C goes through a scratch tile, made by
+ * the narrowest kernel that covers it (one cut by the bottom edge only is
+ * made in place, by a kernel of its rows): every element still gets
+ * exactly the arithmetic of a whole tile.  Only the mr x nr floats that
+ * the kernel reads back are cleared, and only when it reads them (beta not
+ * 0): t is 8 KiB, and the small maps make an edge tile of many of their
+ * tiles. */
 static void edge_tile(const struct cnn_simd *s, int mm, int nn, int kc,
 		      const float *a, const float *b, const ptrdiff_t *boff,
 		      float *c, ptrdiff_t ldc, const struct cnn_epilogue *e)
@@ -100,6 +102,9 @@ void cnn_gemm_block(const struct cnn_simd *s, int m, int n, int kc,
 				ei.bias += i;
 			if (i + s->mr <= m && j + s->nr <= n)
 				s->kernel[s->nr / s->vl - 1](kc, ai, b, boff, ci, ldc, &ei);
+			else if (j + s->nr <= n) /* without the padding of A's last panel:
+						    a ninth of 32 rows of 6-row panels */
+				s->rows[m - i - 1](kc, ai, b, boff, ci, ldc, &ei);
 			else
 				edge_tile(s, min(s->mr, m - i), min(s->nr, n - j),
 					  kc, ai, b, boff, ci, ldc, &ei);

@@ -13,9 +13,11 @@
  * kernel from waiting on it, which the hardware prefetchers do not. */
 enum { PREFETCH_K = 64 };
 
-/* nv vectors wide: GEMM_NV for whole tiles, fewer for the ends of rows. */
+/* The first mr rows (GEMM_MR, or fewer for the last panel of A, whose
+ * other rows are padding) and nv vectors (GEMM_NV for whole tiles, fewer
+ * for the ends of rows) of a tile. */
 static inline __attribute__((always_inline)) void
-kernel(int nv, int kc, const float *a, const float *b, const ptrdiff_t *boff,
+kernel(int mr, int nv, int kc, const float *a, const float *b, const ptrdiff_t *boff,
        float *c, ptrdiff_t ldc, const struct cnn_epilogue *e)
 {
 	const float alpha = e->alpha, beta = e->beta, *bias = e->bias;
@@ -30,14 +32,14 @@ kernel(int nv, int kc, const float *a, const float *b, const ptrdiff_t *boff,
 		for (int j = 0; j < nv; j++)
 			bv[j] = vload(bk + j * VL);
 #pragma GCC unroll 16
-		for (int i = 0; i < GEMM_MR; i++)
+		for (int i = 0; i < mr; i++)
 #pragma GCC unroll 4
 			for (int j = 0; j < nv; j++)
 				acc[i][j] += a[i] * bv[j];
 	}
 
 #pragma GCC unroll 16
-	for (int i = 0; i < GEMM_MR; i++, c += ldc) {
+	for (int i = 0; i < mr; i++, c += ldc) {
 #pragma GCC unroll 4
 		for (int j = 0; j < nv; j++) {
 			vf v = acc[i][j] * alpha;
@@ -51,16 +53,26 @@ kernel(int nv, int kc, const float *a, const float *b, const ptrdiff_t *boff,
 	}
 }
 
-#define KERNEL(nv)							\
-static void kernel##nv(int kc, const float *a, const float *b,		\
-		       const ptrdiff_t *boff, float *c, ptrdiff_t ldc,	\
-		       const struct cnn_epilogue *e)			\
+#define KERNEL(name, mr, nv)						\
+static void name(int kc, const float *a, const float *b,		\
+		 const ptrdiff_t *boff, float *c, ptrdiff_t ldc,	\
+		 const struct cnn_epilogue *e)				\
 {									\
-	kernel(nv > GEMM_NV ? GEMM_NV : nv, kc, a, b, boff, c, ldc, e);	\
+	kernel(mr > GEMM_MR ? GEMM_MR : mr, nv > GEMM_NV ? GEMM_NV : nv,	\
+	       kc, a, b, boff, c, ldc, e);				\
 }
-KERNEL(1)
-KERNEL(2)
-KERNEL(3)
+KERNEL(kernel1, GEMM_MR, 1)
+KERNEL(kernel2, GEMM_MR, 2)
+KERNEL(kernel3, GEMM_MR, 3)
+/* Up to 7 rows, for 8-row panels: with fewer, the longer ones are whole
+ * panels, never called. */
+KERNEL(rows1, 1, GEMM_NV)
+KERNEL(rows2, 2, GEMM_NV)
+KERNEL(rows3, 3, GEMM_NV)
+KERNEL(rows4, 4, GEMM_NV)
+KERNEL(rows5, 5, GEMM_NV)
+KERNEL(rows6, 6, GEMM_NV)
+KERNEL(rows7, 7, GEMM_NV)
 
 /* One body for both panel widths; inlined with w constant, so the common
  * whole-row copy becomes a few vector moves. */
@@ -115,7 +127,8 @@ void ISA(cnn_dot_rows)(float *y, int n, const struct cnn_window *win,
 		       const float *w, float bias);
 void ISA(cnn_max_rows)(float *y, int n, const struct cnn_window *win);
 void ISA(cnn_min_rows)(float *y, int n, const struct cnn_window *win);
-void ISA(cnn_sum_rows)(float *y, int n, const struct cnn_window *win);
+void ISA(cnn_avg_rows)(float *y, int n, const struct cnn_window *win, const float *dh,
+		       const float *dw);
 
 const struct cnn_simd ISA(cnn_simd) = {
 	.name = ISA_NAME,
@@ -123,11 +136,12 @@ const struct cnn_simd ISA(cnn_simd) = {
 	.nr = GEMM_NR,
 	.vl = VL,
 	.kernel = { kernel1, kernel2, kernel3 },
+	.rows = { rows1, rows2, rows3, rows4, rows5, rows6, rows7 },
 	.pack_mr = pack_mr,
 	.pack_nr = pack_nr,
 	.gather = gather,
 	.dot_rows = ISA(cnn_dot_rows),
 	.max_rows = ISA(cnn_max_rows),
 	.min_rows = ISA(cnn_min_rows),
-	.sum_rows = ISA(cnn_sum_rows),
+	.avg_rows = ISA(cnn_avg_rows),
 };

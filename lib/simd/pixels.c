@@ -2,8 +2,9 @@
  * pixels.c - elementwise kernels of images: dtype conversions, the affine
  * colour maps of augmentation (brightness, contrast, exposure, shifts,
  * normalisation) with their clamping, plane sums, row flips and the
- * vertical mixing of resizing.  Plain loops of these are scalar at -O2, and
- * fminf/fmaxf are calls, which made them most of augmentation's time.
+ * vertical mixing of resizing; batch normalisation's inference and the
+ * rows of stride-2 phase planes.  Plain loops of these are scalar at -O2,
+ * and fminf/fmaxf are calls, which made them most of augmentation's time.
  */
 #include "vec.h"
 
@@ -106,6 +107,20 @@ static void affine(float *v, long n, float a, float c, float d, float lo, float 
 		affine_loop(v, n, a, c, d, 0, 0, 0);
 }
 
+/* Batch normalisation's inference, from its input: one pass, in the
+ * order of the scalar code of training's (nn/batchnorm.c), whose numbers
+ * it gives. */
+static void normalise(float *y, const float *x, long n, float mean, float invstd, float g,
+		      float b)
+{
+	long i = 0;
+
+	for (; i + VL <= n; i += VL)
+		vstore(y + i, g * ((vload(x + i) - mean) * invstd) + b);
+	for (; i < n; i++)
+		y[i] = g * ((x[i] - mean) * invstd) + b;
+}
+
 static double sum(const float *v, long n)
 {
 	enum { LANES = 16, BLOCK = 64 * LANES };
@@ -144,6 +159,18 @@ static void axpy(float *y, const float *x, long n, float a)
 		vstore(y + i, vload(y + i) + va * vload(x + i));
 	for (; i < n; i++)
 		y[i] += a * x[i];
+}
+
+static void evens(float *d, const float *s, long n)
+{
+	long i = 0;
+
+	/* Whole pairs of vectors while they end inside s[0, 2n - 1). */
+	for (; i + VL < n; i += VL)
+		vstore(d + i, __builtin_shufflevector(vload(s + 2 * i), vload(s + 2 * i + VL),
+						      LANES_EVEN));
+	for (; i < n; i++)
+		d[i] = s[2 * i];
 }
 
 static inline vf vreverse(vf v)
@@ -213,7 +240,9 @@ const struct cnn_simd_pixels ISA(cnn_simd_pixels) = {
 	.u8_to_f32 = u8_to_f32,
 	.f32_to_u8 = f32_to_u8,
 	.affine = affine,
+	.normalise = normalise,
 	.sum = sum,
 	.axpy = axpy,
 	.reverse = reverse,
+	.evens = evens,
 };

@@ -44,6 +44,12 @@ struct cnn_simd {
 	void (*kernel[3])(int kc, const float *a, const float *b,
 			  const ptrdiff_t *boff, float *c, ptrdiff_t ldc,
 			  const struct cnn_epilogue *e);
+	/* The same for the first r < mr rows of a whole tile, rows[r - 1]
+	 * (r < 8, the largest mr): the last panel of an A whose rows are
+	 * not a multiple of mr, without the rows of padding. */
+	void (*rows[7])(int kc, const float *a, const float *b,
+			const ptrdiff_t *boff, float *c, ptrdiff_t ldc,
+			const struct cnn_epilogue *e);
 	/* dst[k * w + l] = src[l * ls + k * ks] for l < lanes, 0 for
 	 * lanes <= l < w, where w is mr or nr. */
 	void (*pack_mr)(float *dst, const float *src, ptrdiff_t ls,
@@ -60,10 +66,13 @@ struct cnn_simd {
 	/* y[r * n + j] = bias + sum_t w[t] * in[r * step + j + off[t]]. */
 	void (*dot_rows)(float *y, int n, const struct cnn_window *win,
 			 const float *w, float bias);
-	/* y[r * n + j] = max, min or sum over t of in[r * step + j + off[t]]. */
+	/* y[r * n + j] = max or min over t of in[r * step + j + off[t]]. */
 	void (*max_rows)(float *y, int n, const struct cnn_window *win);
 	void (*min_rows)(float *y, int n, const struct cnn_window *win);
-	void (*sum_rows)(float *y, int n, const struct cnn_window *win);
+	/* y[r * n + j] = the sum over t of in[r * step + j + off[t]], divided
+	 * by dh[r] * dw[j]; dw has room for vl - 1 floats after n. */
+	void (*avg_rows)(float *y, int n, const struct cnn_window *win, const float *dh,
+			 const float *dw);
 };
 
 extern const struct cnn_simd cnn_simd_avx512, cnn_simd_avx2, cnn_simd_generic;
@@ -116,12 +125,19 @@ struct cnn_simd_pixels {
 	 * as fminf(fmaxf(v, lo), hi) does.  The subtraction first keeps
 	 * (v - mean) / std exact where v = mean + std. */
 	void (*affine)(float *v, long n, float a, float c, float d, float lo, float hi);
+	/* y = g ((x - mean) invstd) + b, each step rounded: batch
+	 * normalisation's inference. */
+	void (*normalise)(float *y, const float *x, long n, float mean, float invstd,
+			  float g, float b);
 	/* The sum of n floats, the same on every instruction set. */
 	double (*sum)(const float *v, long n);
 	/* y += a x. */
 	void (*axpy)(float *y, const float *x, long n, float a);
 	/* The n floats of v in reverse order, in place. */
 	void (*reverse)(float *v, long n);
+	/* d[j] = s[2 j], j < n, reading no further than s[2 n - 2]: a row of
+	 * a stride-2 phase plane. */
+	void (*evens)(float *d, const float *s, long n);
 	/* y[o] = the sum over t < taps of w[t * n + o] x[first[o] + t], o < n:
 	 * the horizontal taps of resizing (x has room for every tap).  A tap
 	 * of weight 0 adds nothing, not 0 times an infinity. */
