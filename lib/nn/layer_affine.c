@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/threads.h"
 #include "nn/net.h"
+#include "simd/simd.h"
 
 struct affine {
 	cnn_param *scale, *bias;
@@ -33,19 +35,35 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 	return CNN_OK;
 }
 
-static int forward(cnn_layer *l, cnn_net *net)
+/* Planes [p0, p1) (image by channel): y = x k + b, as batch norm's
+ * vectorised inference with mean 0 and 1 / std 1 computes it (exactly
+ * that: x - 0 and its product by 1 are exact), then activated while in
+ * cache (face_recognition has 29 of these layers, serial they took 5% of
+ * its time). */
+static void planes(void *ctx, long p0, long p1, int t)
 {
+	const cnn_layer *l = ctx;
 	const struct affine *a = l->state;
 	long plane = (long)l->h * l->w;
 
-	for (long p = 0; p < (long)net->n * l->c; p++) {
-		float k = a->scale->value[p % l->c], b = a->bias->value[p % l->c];
-		const float *x = l->input + p * plane;
+	(void)t;
+	for (long p = p0; p < p1; p++) {
 		float *y = l->output + p * plane;
-		for (long j = 0; j < plane; j++)
-			y[j] = x[j] * k + b;
+		cnn_simd_pixels()->normalise(y, l->input + p * plane, plane, 0, 1,
+					     a->scale->value[p % l->c], a->bias->value[p % l->c]);
+		cnn_activate(l->activation, y, l->pre ? l->pre + p * plane : NULL, plane);
 	}
-	cnn_activate(l->activation, l->output, l->pre, (long)net->n * l->outputs);
+}
+
+/* Planes are shared between the threads when there are values enough to
+ * be worth waking a second (as [shortcut]'s). */
+enum { AFFINE_SHARE = 1 << 15 };
+
+static int forward(cnn_layer *l, cnn_net *net)
+{
+	long n = (long)net->n * l->outputs;
+
+	cnn_parallel_for(n < AFFINE_SHARE ? 1 : cnn_threads(), (long)net->n * l->c, planes, l);
 	return CNN_OK;
 }
 
