@@ -122,8 +122,8 @@ static void targets(void)
 	static const float fits[1][5] = {{3.2f, 1.2f, 6.8f, 4.8f, 1}};
 	static const float big[1][5] = {{1, 1, 7, 7, 0}};
 	cnn_net *net = make(CFG("ignore_thresh=1\n"));
-	const struct yolo *y = net ? loss_of(net, batch_of(net, record(5, 1, fits),
-							   record(6, 1, fits))) : NULL;
+	cnn_batch *b = net ? batch_of(net, record(5, 1, fits), record(6, 1, fits)) : NULL;
+	const struct yolo *y = net ? loss_of(net, b) : NULL;
 	const cnn_layer *l = net ? &net->layer[1] : NULL;
 	long plane = 64, p = -1, at;
 	int n = -1, count = y ? positives(net, y, &n, &p) : -1;
@@ -141,22 +141,27 @@ static void targets(void)
 		       "... its targets: x 0, y 0 in the cell, w = h = ln(3.6 / 4), class 1 of 2, "
 		       "box weight 2 - w h = %.4f", y->weight[at]);
 	}
+	cnn_batch_free(b);
 	cnn_net_free(net);
 
 	net = make(CFG("ignore_thresh=1\n"));
-	y = net ? loss_of(net, batch_of(net, record(5, 1, big), record(6, 1, big))) : NULL;
+	b = net ? batch_of(net, record(5, 1, big), record(6, 1, big)) : NULL;
+	y = net ? loss_of(net, b) : NULL;
 	tap_ok(y && positives(net, y, &n, &p) == 0,
 	       "a 6 x 6 truth is the third anchor's, another layer's: no positive here");
+	cnn_batch_free(b);
 	cnn_net_free(net);
 
 	net = make(CFG("ignore_thresh=0\n"));
-	y = net ? loss_of(net, batch_of(net, record(5, 1, fits), record(6, 1, fits))) : NULL;
+	b = net ? batch_of(net, record(5, 1, fits), record(6, 1, fits)) : NULL;
+	y = net ? loss_of(net, b) : NULL;
 	count = 0;
 	for (int k = 0; y && k < y->n; k++)
 		for (long c = 0; c < plane; c++)
 			count += y->weight[yolo_entry(&net->layer[1], y, 0, k, 4) + c] == 0;
 	tap_ok(y && count > 0, "ignore_thresh 0: the %d predictions overlapping the truth at all "
 	       "have no objectness loss", count);
+	cnn_batch_free(b);
 	cnn_net_free(net);
 }
 
