@@ -53,6 +53,68 @@ int cnn_head_truths(const cnn_layer *l, const cnn_net *net, int b, int classes,
 	return CNN_OK;
 }
 
+int cnn_head_anchors(cnn_cfg_section *s, float *anchor, int max, int num, const char *unit)
+{
+	int n;
+
+	if (cnn_cfg_list(s, "anchors", anchor, max, &n))
+		return CNN_ERR;
+	if (n == 0)
+		for (int i = 0; i < 2 * num; i++)
+			anchor[i] = 0.5f; /* darknet's default biases */
+	else if (n != 2 * num)
+		return cnn_cfg_error(s, "anchors= has %d numbers; num=%d wants %d (w,h pairs)", n,
+				     num, 2 * num);
+	for (int i = 0; i < 2 * num; i++)
+		if (!(anchor[i] > 0))
+			return cnn_cfg_error(s, "anchors= must be positive (in %s)", unit);
+	return CNN_OK;
+}
+
+int cnn_head_targets_alloc(cnn_head_targets *ht, const cnn_layer *l, cnn_net *net)
+{
+	int64_t dim[2] = {net->batch, l->inputs};
+
+	if (cnn_net_claim(net, 2, 2, dim, "targets"))
+		return CNN_ERR;
+	ht->target = malloc(sizeof(float) * (size_t)(dim[0] * dim[1]));
+	ht->weight = malloc(sizeof(float) * (size_t)(dim[0] * dim[1]));
+	return ht->target && ht->weight ? CNN_OK : cnn_error("out of memory");
+}
+
+void cnn_head_targets_free(cnn_head_targets *ht)
+{
+	free(ht->target);
+	free(ht->weight);
+}
+
+int cnn_head_backward_fused(const cnn_head_targets *ht, cnn_layer *l, const cnn_net *net)
+{
+	if (!ht->fused)
+		return 0;
+	for (long i = 0; i < (long)net->n * l->outputs; i++)
+		l->input_delta[i] += l->delta[i];
+	return 1;
+}
+
+int cnn_head_place_batch(const cnn_layer *l, const cnn_net *net, cnn_head_targets *ht,
+			 int classes, cnn_head_place place, void *head)
+{
+	memset(ht->weight, 0, sizeof(float) * (size_t)net->n * l->outputs);
+	for (int b = 0; b < net->n; b++) {
+		struct cbox *t = NULL;
+		int *cls = NULL, ret;
+		int64_t nt;
+		if (!(ret = cnn_head_truths(l, net, b, classes, &t, &cls, &nt)))
+			place(l, net, head, b, t, cls, nt);
+		free(t);
+		free(cls);
+		if (ret)
+			return cnn_error_context("example %d of the batch", b + 1);
+	}
+	return CNN_OK;
+}
+
 int cnn_head_detect(const cnn_layer *l, const cnn_net *net, int b, double thresh, int num,
 		    int classes, const float *anchor, cnn_box_rows *out)
 {

@@ -39,6 +39,47 @@ static inline double softplus(double z)
 	return z > 0 ? z + log1p(exp(-z)) : log1p(exp(z));
 }
 
+static inline float cnn_logistic(float x)
+{
+	return 1 / (1 + expf(-x));
+}
+
+/* A head's anchors=: num w,h pairs (at most max numbers), positive, in
+ * unit (named in the error); darknet's 0.5 each when the key is absent. */
+int cnn_head_anchors(cnn_cfg_section *s, float *anchor, int max, int num, const char *unit);
+
+/* What a head's loss works on: a target and a weight (0: no loss there)
+ * for each output of the batch; fused once the loss has left dLoss/dinput
+ * in the layer's delta, which backward then hands on as it is. */
+typedef struct cnn_head_targets {
+	float *target, *weight;
+	int fused;
+} cnn_head_targets;
+
+/* Room for the batch's targets, claimed as the net's buffers are. */
+int cnn_head_targets_alloc(cnn_head_targets *ht, const cnn_layer *l, cnn_net *net);
+void cnn_head_targets_free(cnn_head_targets *ht);
+
+static inline void cnn_head_set(cnn_head_targets *ht, long i, float target, float weight)
+{
+	ht->target[i] = target;
+	ht->weight[i] = weight;
+}
+
+/* Backward after the loss: adds delta into the input's delta and returns
+ * 1; 0 when the loss did not run (the caller goes through its
+ * activations). */
+int cnn_head_backward_fused(const cnn_head_targets *ht, cnn_layer *l, const cnn_net *net);
+
+/* Places the targets of example b of head from its nt truths t, classes
+ * cls (relative to the input, as cnn_head_truths gives them). */
+typedef void (*cnn_head_place)(const cnn_layer *l, const cnn_net *net, void *head, int b,
+			       const struct cbox *t, const int *cls, int64_t nt);
+/* The batch's targets: every weight 0, then place() for each example, its
+ * truths' classes below classes; an error names the example. */
+int cnn_head_place_batch(const cnn_layer *l, const cnn_net *net, cnn_head_targets *ht,
+			 int classes, cnn_head_place place, void *head);
+
 /* Example b's truths for loss layer l (its boxes_true, in the input's
  * pixels) relative to the input, *n of them in *t and their classes in
  * *cls (malloc'ed: the caller frees both); a class that is not below

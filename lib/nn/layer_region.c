@@ -34,7 +34,7 @@
 static int read_keys(struct region *r, cnn_cfg_section *s)
 {
 	float unused;
-	int n, ignored;
+	int ignored;
 
 	if (cnn_cfg_has(s, "tree"))
 		return cnn_cfg_error(s, "tree= (YOLO9000's hierarchical softmax) is not supported");
@@ -57,25 +57,14 @@ static int read_keys(struct region *r, cnn_cfg_section *s)
 	    cnn_cfg_float(s, "jitter", 0.2f, 0, 1, &unused) ||
 	    cnn_cfg_int(s, "random", 0, 0, 1, &ignored) ||
 	    cnn_cfg_int(s, "absolute", 0, 0, 1, &ignored) ||
-	    cnn_cfg_int(s, "max", 30, 1, 1 << 20, &ignored) ||
-	    cnn_cfg_list(s, "anchors", r->anchor, 2 * REGION_MAX_ANCHORS, &n))
+	    cnn_cfg_int(s, "max", 30, 1, 1 << 20, &ignored))
 		return CNN_ERR;
-	if (n == 0)
-		for (int i = 0; i < 2 * r->num; i++)
-			r->anchor[i] = 0.5f; /* darknet's default biases */
-	else if (n != 2 * r->num)
-		return cnn_cfg_error(s, "anchors= has %d numbers; num=%d wants %d (w,h pairs)", n,
-				     r->num, 2 * r->num);
-	for (int i = 0; i < 2 * r->num; i++)
-		if (!(r->anchor[i] > 0))
-			return cnn_cfg_error(s, "anchors= must be positive (in grid cells)");
-	return CNN_OK;
+	return cnn_head_anchors(s, r->anchor, 2 * REGION_MAX_ANCHORS, r->num, "grid cells");
 }
 
 static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 {
 	struct region *r = calloc(1, sizeof *r);
-	int64_t dim[2] = {net->batch, l->inputs};
 	int want;
 
 	if (!(l->state = r))
@@ -88,19 +77,10 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 		return cnn_cfg_error(s, "its input has %d channels; num=%d anchors of %d classes "
 				     "want %d (filters=%d in the convolution before it)", l->c,
 				     r->num, r->classes, want, want);
-	if (cnn_net_claim(net, 2, 2, dim, "targets"))
+	if (cnn_head_targets_alloc(&r->ht, l, net))
 		return CNN_ERR;
-	r->target = malloc(sizeof(float) * (size_t)(dim[0] * dim[1]));
-	r->weight = malloc(sizeof(float) * (size_t)(dim[0] * dim[1]));
-	if (!r->target || !r->weight)
-		return cnn_error("out of memory");
 	l->flops = (double)l->inputs;
 	return CNN_OK;
-}
-
-static float logistic(float x)
-{
-	return 1 / (1 + expf(-x));
 }
 
 static int forward(cnn_layer *l, cnn_net *net)
@@ -108,24 +88,24 @@ static int forward(cnn_layer *l, cnn_net *net)
 	struct region *r = l->state;
 	long plane = (long)l->h * l->w;
 
-	r->fused = 0;
+	r->ht.fused = 0;
 	for (int b = 0; b < net->n; b++)
 		for (int n = 0; n < r->num; n++) {
 			const float *x = l->input + (long)b * l->inputs + region_channel(r, n, 0) * plane;
 			float *y = l->output + (long)b * l->outputs + region_channel(r, n, 0) * plane;
 			for (long p = 0; p < plane; p++) {
-				y[p] = logistic(x[p]);
-				y[plane + p] = logistic(x[plane + p]);
+				y[p] = cnn_logistic(x[p]);
+				y[plane + p] = cnn_logistic(x[plane + p]);
 				y[2 * plane + p] = x[2 * plane + p];
 				y[3 * plane + p] = x[3 * plane + p];
-				y[4 * plane + p] = logistic(x[4 * plane + p]);
+				y[4 * plane + p] = cnn_logistic(x[4 * plane + p]);
 			}
 			for (long p = 0; p < plane && r->classes; p++) {
 				const float *xc = x + 5 * plane + p;
 				float *yc = y + 5 * plane + p, max = xc[0], sum = 0;
 				if (!r->softmax) {
 					for (int k = 0; k < r->classes; k++)
-						yc[k * plane] = logistic(xc[k * plane]);
+						yc[k * plane] = cnn_logistic(xc[k * plane]);
 					continue;
 				}
 				for (int k = 1; k < r->classes; k++)
@@ -145,14 +125,8 @@ static int backward(cnn_layer *l, cnn_net *net)
 	const struct region *r = l->state;
 	long plane = (long)l->h * l->w;
 
-	if (!l->input_delta)
+	if (!l->input_delta || cnn_head_backward_fused(&r->ht, l, net))
 		return CNN_OK;
-	/* The loss's delta is already with respect to the input. */
-	if (r->fused) {
-		for (long i = 0; i < (long)net->n * l->outputs; i++)
-			l->input_delta[i] += l->delta[i];
-		return CNN_OK;
-	}
 	for (int b = 0; b < net->n; b++)
 		for (int n = 0; n < r->num; n++) {
 			long at = (long)b * l->outputs + region_channel(r, n, 0) * plane;
@@ -203,10 +177,8 @@ static void free_state(cnn_layer *l)
 {
 	struct region *r = l->state;
 
-	if (r) {
-		free(r->target);
-		free(r->weight);
-	}
+	if (r)
+		cnn_head_targets_free(&r->ht);
 	free(r);
 }
 

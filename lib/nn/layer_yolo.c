@@ -24,7 +24,6 @@
  * refused until they are here); max, and jitter and random (augmentation:
  * cnn-augment's here) are read.
  */
-#include <math.h>
 #include <stdlib.h>
 
 #include "nn/yolo.h"
@@ -52,7 +51,7 @@ static int read_mask(struct yolo *y, cnn_cfg_section *s)
 static int read_keys(struct yolo *y, cnn_cfg_section *s)
 {
 	float unused;
-	int n, ignored;
+	int ignored;
 
 	if (cnn_cfg_int(s, "num", 1, 1, YOLO_MAX_ANCHORS, &y->total) ||
 	    cnn_cfg_int(s, "classes", 20, 1, CNN_BOX_MAX_CLASS, &y->classes) ||
@@ -67,21 +66,12 @@ static int read_keys(struct yolo *y, cnn_cfg_section *s)
 	    /* Augmentation and bookkeeping darknet reads here. */
 	    cnn_cfg_float(s, "jitter", 0.2f, 0, 1, &unused) ||
 	    cnn_cfg_float(s, "random", 0, 0, 10, &unused) ||
-	    cnn_cfg_int(s, "max", 90, 1, 1 << 20, &ignored) ||
-	    cnn_cfg_list(s, "anchors", y->anchor, 2 * YOLO_MAX_ANCHORS, &n) || read_mask(y, s))
+	    cnn_cfg_int(s, "max", 90, 1, 1 << 20, &ignored) || read_mask(y, s) ||
+	    cnn_head_anchors(s, y->anchor, 2 * YOLO_MAX_ANCHORS, y->total, "the input's pixels"))
 		return CNN_ERR;
 	if (y->iou_loss != YOLO_MSE)
 		return cnn_cfg_error(s, "iou_loss=%s is not supported yet (mse is)",
 				     iou_losses[y->iou_loss]);
-	if (n == 0)
-		for (int i = 0; i < 2 * y->total; i++)
-			y->anchor[i] = 0.5f; /* darknet's default biases */
-	else if (n != 2 * y->total)
-		return cnn_cfg_error(s, "anchors= has %d numbers; num=%d wants %d (w,h pairs)", n,
-				     y->total, 2 * y->total);
-	for (int i = 0; i < 2 * y->total; i++)
-		if (!(y->anchor[i] > 0))
-			return cnn_cfg_error(s, "anchors= must be positive (in the input's pixels)");
 	return CNN_OK;
 }
 
@@ -89,7 +79,6 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 {
 	struct yolo *y = calloc(1, sizeof *y);
 	int want;
-	int64_t dim[2] = {net->batch, l->inputs};
 
 	if (!(l->state = y))
 		return cnn_error("out of memory");
@@ -101,19 +90,10 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 		return cnn_cfg_error(s, "its input has %d channels; %d anchors of %d classes want "
 				     "%d (filters=%d in the convolution before it)", l->c, y->n,
 				     y->classes, want, want);
-	if (cnn_net_claim(net, 2, 2, dim, "targets"))
+	if (cnn_head_targets_alloc(&y->ht, l, net))
 		return CNN_ERR;
-	y->target = malloc(sizeof(float) * (size_t)(dim[0] * dim[1]));
-	y->weight = malloc(sizeof(float) * (size_t)(dim[0] * dim[1]));
-	if (!y->target || !y->weight)
-		return cnn_error("out of memory");
 	l->flops = (double)l->inputs;
 	return CNN_OK;
-}
-
-static float logistic(float x)
-{
-	return 1 / (1 + expf(-x));
 }
 
 static int forward(cnn_layer *l, cnn_net *net)
@@ -122,18 +102,18 @@ static int forward(cnn_layer *l, cnn_net *net)
 	long plane = (long)l->h * l->w;
 	float s = y->scale_xy, shift = -0.5f * (s - 1);
 
-	y->fused = 0;
+	y->ht.fused = 0;
 	for (int b = 0; b < net->n; b++)
 		for (int n = 0; n < y->n; n++) {
 			long at = yolo_entry(l, y, b, n, 0);
 			const float *x = l->input + at;
 			float *o = l->output + at;
 			for (long p = 0; p < 2 * plane; p++)
-				o[p] = logistic(x[p]) * s + shift;
+				o[p] = cnn_logistic(x[p]) * s + shift;
 			for (long p = 2 * plane; p < 4 * plane; p++)
 				o[p] = x[p];
 			for (long p = 4 * plane; p < (5 + y->classes) * plane; p++)
-				o[p] = logistic(x[p]);
+				o[p] = cnn_logistic(x[p]);
 		}
 	return CNN_OK;
 }
@@ -145,14 +125,8 @@ static int backward(cnn_layer *l, cnn_net *net)
 	long plane = (long)l->h * l->w;
 	float s = y->scale_xy, shift = -0.5f * (s - 1);
 
-	if (!l->input_delta)
+	if (!l->input_delta || cnn_head_backward_fused(&y->ht, l, net))
 		return CNN_OK;
-	/* The loss's delta is already with respect to the input. */
-	if (y->fused) {
-		for (long i = 0; i < (long)net->n * l->outputs; i++)
-			l->input_delta[i] += l->delta[i];
-		return CNN_OK;
-	}
 	for (int b = 0; b < net->n; b++)
 		for (int n = 0; n < y->n; n++) {
 			long at = yolo_entry(l, y, b, n, 0);
@@ -188,10 +162,8 @@ static void free_state(cnn_layer *l)
 {
 	struct yolo *y = l->state;
 
-	if (y) {
-		free(y->target);
-		free(y->weight);
-	}
+	if (y)
+		cnn_head_targets_free(&y->ht);
 	free(y);
 }
 

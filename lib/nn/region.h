@@ -17,9 +17,7 @@ struct region {
 	/* Training, darknet's meaning. */
 	float object_scale, noobject_scale, class_scale, coord_scale, thresh;
 	int rescore, bias_match;
-	int fused;             /* delta holds dLoss/dinput (the loss ran) */
-	float *target;         /* the loss's workspace: a target per output */
-	float *weight;         /* and its weight (0: no loss there) */
+	cnn_head_targets ht;   /* the loss's */
 };
 
 /* The channel of anchor n's entry k. */

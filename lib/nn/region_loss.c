@@ -24,18 +24,10 @@
  * their logistics.  Summed over the outputs, the mean over the batch.
  */
 #include <math.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "nn/region.h"
 
 #define PRIOR_IMAGES 12800
-
-static void set(struct region *r, long i, float target, float weight)
-{
-	r->target[i] = target;
-	r->weight[i] = weight;
-}
 
 /* The box anchor n predicts at cell p of example b. */
 static struct cbox predicted(const cnn_layer *l, const struct region *r, int b, int n, long p)
@@ -54,10 +46,10 @@ static void box_targets(const cnn_layer *l, struct region *r, int b, int n, long
 {
 	long plane = (long)l->h * l->w, at = (long)b * l->outputs + region_channel(r, n, 0) * plane + p;
 
-	set(r, at, t.x * l->w - p % l->w, w);
-	set(r, at + plane, t.y * l->h - p / l->w, w);
-	set(r, at + 2 * plane, logf(t.w * l->w / r->anchor[2 * n]), w);
-	set(r, at + 3 * plane, logf(t.h * l->h / r->anchor[2 * n + 1]), w);
+	cnn_head_set(&r->ht, at, t.x * l->w - p % l->w, w);
+	cnn_head_set(&r->ht, at + plane, t.y * l->h - p / l->w, w);
+	cnn_head_set(&r->ht, at + 2 * plane, logf(t.w * l->w / r->anchor[2 * n]), w);
+	cnn_head_set(&r->ht, at + 3 * plane, logf(t.h * l->h / r->anchor[2 * n + 1]), w);
 }
 
 /* The anchor at the truth's cell whose shape fits it best. */
@@ -85,9 +77,10 @@ static int best_anchor(const cnn_layer *l, const struct region *r, int b, long p
 
 /* The targets of example b's outputs, from its nt truths t (steps 1 and 2
  * above). */
-static void place(const cnn_layer *l, const cnn_net *net, struct region *r, int b,
+static void place(const cnn_layer *l, const cnn_net *net, void *head, int b,
 		  const struct cbox *t, const int *cls, int64_t nt)
 {
+	struct region *r = head;
 	long plane = (long)l->h * l->w;
 
 	for (long p = 0; p < plane; p++)
@@ -97,7 +90,7 @@ static void place(const cnn_layer *l, const cnn_net *net, struct region *r, int 
 			float best = 0;
 			for (int64_t i = 0; i < nt; i++)
 				best = fmaxf(best, cbox_iou(pred, t[i]));
-			set(r, obj, 0, best > r->thresh ? 0 : r->noobject_scale);
+			cnn_head_set(&r->ht, obj, 0, best > r->thresh ? 0 : r->noobject_scale);
 			if (net->seen < PRIOR_IMAGES)
 				box_targets(l, r, b, n, p,
 					    (struct cbox){(p % l->w + 0.5f) / l->w, (p / l->w + 0.5f) / l->h,
@@ -114,28 +107,15 @@ static void place(const cnn_layer *l, const cnn_net *net, struct region *r, int 
 		long at = (long)b * l->outputs + region_channel(r, n, 0) * plane + p;
 		float iou = cbox_iou(predicted(l, r, b, n, p), t[i]);
 		box_targets(l, r, b, n, p, t[i], r->coord_scale * (2 - t[i].w * t[i].h));
-		set(r, at + 4 * plane, r->rescore ? iou : 1, r->object_scale);
+		cnn_head_set(&r->ht, at + 4 * plane, r->rescore ? iou : 1, r->object_scale);
 		if (!r->classes)
 			continue;
 		/* Logistic classes gather a cell's truths; a softmax takes the last. */
-		if (r->softmax || r->weight[at + 5 * plane] == 0)
+		if (r->softmax || r->ht.weight[at + 5 * plane] == 0)
 			for (int k = 0; k < r->classes; k++)
-				set(r, at + (5 + k) * plane, 0, r->class_scale);
-		set(r, at + (5 + cls[i]) * plane, 1, r->class_scale);
+				cnn_head_set(&r->ht, at + (5 + k) * plane, 0, r->class_scale);
+		cnn_head_set(&r->ht, at + (5 + cls[i]) * plane, 1, r->class_scale);
 	}
-}
-
-static int targets(const cnn_layer *l, const cnn_net *net, struct region *r, int b)
-{
-	struct cbox *t = NULL;
-	int *cls = NULL, ret;
-	int64_t nt;
-
-	if (!(ret = cnn_head_truths(l, net, b, r->classes ? r->classes : 1, &t, &cls, &nt)))
-		place(l, net, r, b, t, cls, nt);
-	free(t);
-	free(cls);
-	return ret;
 }
 
 int cnn_region_loss(cnn_layer *l, cnn_net *net, double *loss)
@@ -144,12 +124,10 @@ int cnn_region_loss(cnn_layer *l, cnn_net *net, double *loss)
 	long plane = (long)l->h * l->w, per = 5 + r->classes;
 	double sum = 0;
 
-	memset(r->weight, 0, sizeof(float) * (size_t)net->n * l->outputs);
-	for (int b = 0; b < net->n; b++)
-		if (targets(l, net, r, b))
-			return cnn_error_context("example %d of the batch", b + 1);
+	if (cnn_head_place_batch(l, net, &r->ht, r->classes ? r->classes : 1, place, r))
+		return CNN_ERR;
 	for (long i = 0; i < (long)net->n * l->outputs; i++) {
-		double z = l->input[i], t = r->target[i], w = r->weight[i], o = l->output[i], g;
+		double z = l->input[i], t = r->ht.target[i], w = r->ht.weight[i], o = l->output[i], g;
 		long k = i % l->outputs / plane % per;
 		if (w == 0) {
 			l->delta[i] = 0;
@@ -170,7 +148,7 @@ int cnn_region_loss(cnn_layer *l, cnn_net *net, double *loss)
 		}
 		l->delta[i] = (float)(g / net->n);
 	}
-	r->fused = 1;
+	r->ht.fused = 1;
 	*loss = sum / net->n;
 	return CNN_OK;
 }

@@ -20,9 +20,7 @@ struct yolo {
 	float ignore_thresh, truth_thresh;
 	float iou_normalizer, cls_normalizer, obj_normalizer;
 	int iou_loss;
-	int fused;             /* delta holds dLoss/dinput (the loss ran) */
-	float *target;         /* the loss's workspace: a target per output */
-	float *weight;         /* and its weight (0: no loss there) */
+	cnn_head_targets ht;   /* the loss's */
 };
 
 /* Entry k of mask entry n of example b: the first of its plane. */

@@ -33,8 +33,6 @@
  * outputs, the mean over the batch.
  */
 #include <math.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "nn/yolo.h"
 
@@ -50,12 +48,6 @@ static struct cbox predicted(const cnn_layer *l, const cnn_net *net, const struc
 			     expf(o[3 * plane]) * y->anchor[2 * y->mask[n] + 1] / net->h};
 }
 
-static void set(struct yolo *y, long i, float target, float weight)
-{
-	y->target[i] = target;
-	y->weight[i] = weight;
-}
-
 /* Mask entry n at cell p of example b is a positive of truth t. */
 static void positive(const cnn_layer *l, const cnn_net *net, struct yolo *y, int b, int n,
 		     long p, struct cbox t, int cls)
@@ -63,16 +55,16 @@ static void positive(const cnn_layer *l, const cnn_net *net, struct yolo *y, int
 	long plane = (long)l->h * l->w, at = yolo_entry(l, y, b, n, 0) + p;
 	float box = (2 - t.w * t.h) * y->iou_normalizer;
 
-	set(y, at, t.x * l->w - p % l->w, box);
-	set(y, at + plane, t.y * l->h - p / l->w, box);
-	set(y, at + 2 * plane, logf(t.w * net->w / y->anchor[2 * y->mask[n]]), box);
-	set(y, at + 3 * plane, logf(t.h * net->h / y->anchor[2 * y->mask[n] + 1]), box);
-	set(y, at + 4 * plane, 1, y->obj_normalizer);
+	cnn_head_set(&y->ht, at, t.x * l->w - p % l->w, box);
+	cnn_head_set(&y->ht, at + plane, t.y * l->h - p / l->w, box);
+	cnn_head_set(&y->ht, at + 2 * plane, logf(t.w * net->w / y->anchor[2 * y->mask[n]]), box);
+	cnn_head_set(&y->ht, at + 3 * plane, logf(t.h * net->h / y->anchor[2 * y->mask[n] + 1]), box);
+	cnn_head_set(&y->ht, at + 4 * plane, 1, y->obj_normalizer);
 	/* A second truth here keeps the first's classes. */
-	if (y->weight[at + 5 * plane] == 0)
+	if (y->ht.weight[at + 5 * plane] == 0)
 		for (int k = 0; k < y->classes; k++)
-			set(y, at + (5 + k) * plane, 0, y->cls_normalizer);
-	set(y, at + (5 + cls) * plane, 1, y->cls_normalizer);
+			cnn_head_set(&y->ht, at + (5 + k) * plane, 0, y->cls_normalizer);
+	cnn_head_set(&y->ht, at + (5 + cls) * plane, 1, y->cls_normalizer);
 }
 
 /* The mask entry of the anchor that fits t's shape best of all num, or -1
@@ -99,9 +91,10 @@ static int best_anchor(const cnn_net *net, const struct yolo *y, struct cbox t)
 
 /* The targets of example b's outputs, from its nt truths t (steps 1 and 2
  * above). */
-static void place(const cnn_layer *l, const cnn_net *net, struct yolo *y, int b,
+static void place(const cnn_layer *l, const cnn_net *net, void *head, int b,
 		  const struct cbox *t, const int *cls, int64_t nt)
 {
+	struct yolo *y = head;
 	long plane = (long)l->h * l->w;
 
 	for (int n = 0; n < y->n; n++)
@@ -116,7 +109,7 @@ static void place(const cnn_layer *l, const cnn_net *net, struct yolo *y, int b,
 					bt = i;
 				}
 			}
-			set(y, yolo_entry(l, y, b, n, 4) + p, 0,
+			cnn_head_set(&y->ht, yolo_entry(l, y, b, n, 4) + p, 0,
 			    best > y->ignore_thresh ? 0 : y->obj_normalizer);
 			if (best > y->truth_thresh)
 				positive(l, net, y, b, n, p, t[bt], cls[bt]);
@@ -129,19 +122,6 @@ static void place(const cnn_layer *l, const cnn_net *net, struct yolo *y, int b,
 		if (n >= 0)
 			positive(l, net, y, b, n, (long)row * l->w + col, t[i], cls[i]);
 	}
-}
-
-static int targets(const cnn_layer *l, const cnn_net *net, struct yolo *y, int b)
-{
-	struct cbox *t = NULL;
-	int *cls = NULL, ret;
-	int64_t nt;
-
-	if (!(ret = cnn_head_truths(l, net, b, y->classes, &t, &cls, &nt)))
-		place(l, net, y, b, t, cls, nt);
-	free(t);
-	free(cls);
-	return ret;
 }
 
 /* The target of an x or y: a place in the cell, 0 <= t < 1, but a
@@ -173,12 +153,10 @@ int cnn_yolo_loss(cnn_layer *l, cnn_net *net, double *loss)
 	long plane = (long)l->h * l->w, per = 5 + y->classes;
 	double s = y->scale_xy, shift = -0.5 * (s - 1), sum = 0;
 
-	memset(y->weight, 0, sizeof(float) * (size_t)net->n * l->outputs);
-	for (int b = 0; b < net->n; b++)
-		if (targets(l, net, y, b))
-			return cnn_error_context("example %d of the batch", b + 1);
+	if (cnn_head_place_batch(l, net, &y->ht, y->classes, place, y))
+		return CNN_ERR;
 	for (long i = 0; i < (long)net->n * l->outputs; i++) {
-		double z = l->input[i], t = y->target[i], w = y->weight[i], o = l->output[i], g;
+		double z = l->input[i], t = y->ht.target[i], w = y->ht.weight[i], o = l->output[i], g;
 		long k = i % l->outputs / plane % per;
 		if (w == 0) {
 			l->delta[i] = 0;
@@ -197,7 +175,7 @@ int cnn_yolo_loss(cnn_layer *l, cnn_net *net, double *loss)
 		}
 		l->delta[i] = (float)(g / net->n);
 	}
-	y->fused = 1;
+	y->ht.fused = 1;
 	*loss = sum / net->n;
 	return CNN_OK;
 }

@@ -103,7 +103,7 @@ static int positives(const cnn_net *net, const struct yolo *y, int *n, long *p)
 	for (int k = 0; k < y->n; k++)
 		for (long c = 0; c < 64; c++) {
 			long at = yolo_entry(l, y, 0, k, 4) + c;
-			if (y->weight[at] > 0 && y->target[at] == 1) {
+			if (y->ht.weight[at] > 0 && y->ht.target[at] == 1) {
 				*n = k;
 				*p = c;
 				count++;
@@ -133,13 +133,13 @@ static void targets(void)
 	       "(%d; entry %d, cell %ld)", count, n, p);
 	if (count == 1) {
 		at = yolo_entry(l, y, 0, n, 0) + p;
-		tap_ok(fabsf(y->target[at]) < 1e-6f && fabsf(y->target[at + plane]) < 1e-6f &&
-		       fabsf(y->target[at + 2 * plane] - logf(3.6f / 4)) < 1e-5f &&
-		       fabsf(y->target[at + 3 * plane] - logf(3.6f / 4)) < 1e-5f &&
-		       y->target[at + 5 * plane] == 0 && y->target[at + 6 * plane] == 1 &&
-		       fabsf(y->weight[at] - (2 - 0.45f * 0.45f)) < 1e-5f,
+		tap_ok(fabsf(y->ht.target[at]) < 1e-6f && fabsf(y->ht.target[at + plane]) < 1e-6f &&
+		       fabsf(y->ht.target[at + 2 * plane] - logf(3.6f / 4)) < 1e-5f &&
+		       fabsf(y->ht.target[at + 3 * plane] - logf(3.6f / 4)) < 1e-5f &&
+		       y->ht.target[at + 5 * plane] == 0 && y->ht.target[at + 6 * plane] == 1 &&
+		       fabsf(y->ht.weight[at] - (2 - 0.45f * 0.45f)) < 1e-5f,
 		       "... its targets: x 0, y 0 in the cell, w = h = ln(3.6 / 4), class 1 of 2, "
-		       "box weight 2 - w h = %.4f", y->weight[at]);
+		       "box weight 2 - w h = %.4f", y->ht.weight[at]);
 	}
 	cnn_batch_free(b);
 	cnn_net_free(net);
@@ -158,7 +158,7 @@ static void targets(void)
 	count = 0;
 	for (int k = 0; y && k < y->n; k++)
 		for (long c = 0; c < plane; c++)
-			count += y->weight[yolo_entry(&net->layer[1], y, 0, k, 4) + c] == 0;
+			count += y->ht.weight[yolo_entry(&net->layer[1], y, 0, k, 4) + c] == 0;
 	tap_ok(y && count > 0, "ignore_thresh 0: the %d predictions overlapping the truth at all "
 	       "have no objectness loss", count);
 	cnn_batch_free(b);
@@ -186,7 +186,7 @@ static void region_targets(void)
 	for (int n = 0; r && n < 2; n++)
 		for (long c = 0; c < plane; c++) {
 			at = region_channel(r, n, 4) * plane + c;
-			if (r->weight[at] > 0 && r->target[at] == 1) {
+			if (r->ht.weight[at] > 0 && r->ht.target[at] == 1) {
 				count++;
 				entry = n;
 				cell = c;
@@ -197,12 +197,12 @@ static void region_targets(void)
 	       count, entry, cell);
 	if (count == 1) {
 		at = region_channel(r, entry, 0) * plane + cell;
-		tap_ok(fabsf(r->target[at] - 0) < 1e-6f && fabsf(r->target[at + plane]) < 1e-6f &&
-		       fabsf(r->target[at + 2 * plane] - logf(3.6f / 4)) < 1e-5f &&
-		       r->target[at + 5 * plane] == 0 && r->target[at + 6 * plane] == 1 &&
-		       fabsf(r->weight[at] - 2 * (2 - 0.45f * 0.45f)) < 1e-5f && l,
+		tap_ok(fabsf(r->ht.target[at] - 0) < 1e-6f && fabsf(r->ht.target[at + plane]) < 1e-6f &&
+		       fabsf(r->ht.target[at + 2 * plane] - logf(3.6f / 4)) < 1e-5f &&
+		       r->ht.target[at + 5 * plane] == 0 && r->ht.target[at + 6 * plane] == 1 &&
+		       fabsf(r->ht.weight[at] - 2 * (2 - 0.45f * 0.45f)) < 1e-5f && l,
 		       "... targets x 0, y 0, w ln(3.6 / 4), class 1 one-hot, weight coord_scale "
-		       "(2 - w h) = %.4f", r->weight[at]);
+		       "(2 - w h) = %.4f", r->ht.weight[at]);
 	}
 	cnn_batch_free(b);
 	cnn_net_free(net);
@@ -213,9 +213,9 @@ static void region_targets(void)
 	b = net ? batch_of(net, record(5, 1, fits), record(6, 1, fits)) : NULL;
 	r = b && cnn_net_gradients(net, b, &loss) == CNN_OK ? net->layer[1].state : NULL;
 	at = r ? region_channel(r, 1, 4) * plane + 3 * 8 + 5 : 0;
-	tap_ok(r && r->weight[at] == 5 && r->target[at] >= 0 && r->target[at] < 0.9f,
+	tap_ok(r && r->ht.weight[at] == 5 && r->ht.target[at] >= 0 && r->ht.target[at] < 0.9f,
 	       "[region] rescore=1: the positive's objectness target is its IoU, %.3f, weight "
-	       "object_scale 5", r ? r->target[at] : -1);
+	       "object_scale 5", r ? r->ht.target[at] : -1);
 	cnn_batch_free(b);
 	cnn_net_free(net);
 }
