@@ -1,13 +1,15 @@
 /*
  * batchnorm.c - batch normalisation over the batch and the spatial
  * positions of each channel, used by [batchnorm] and by layers with
- * batch_normalize=1.
+ * batch_normalize=1, by darknet's rule or PyTorch's (batchnorm.h).
  *
- * Training normalises with the batch's own mean and (biased) variance and
- * moves the running statistics 10% towards them, with the unbiased
- * variance, as PyTorch does; inference uses the running statistics, and a
+ * Training normalises with the batch's own statistics and moves the
+ * running ones towards them; inference uses the running statistics, and a
  * backward pass after it (cnn_net_input_gradient's) treats them as the
- * constants they then are.
+ * constants they then are.  The backward is the exact derivative of the
+ * forward under either rule (darknet's own backward puts 1e-5 under the
+ * root instead of its forward's 1e-6 beside it, and the biased variance's
+ * derivative for the unbiased one's: approximations of its forward).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -16,7 +18,13 @@
 #include "nn/batchnorm.h"
 #include "core/threads.h"
 
-#define MOMENTUM 0.1f
+#define DARKNET_MOMENTUM 0.01f
+#define PYTORCH_MOMENTUM 0.1f
+
+float cnn_bn_invstd(const cnn_bn *bn, float var)
+{
+	return bn->eps ? 1 / sqrtf(var + bn->eps) : 1 / (sqrtf(var) + CNN_BN_DARKNET_EPS);
+}
 
 int cnn_bn_add_params(cnn_layer *l, cnn_bn *bn, int channels)
 {
@@ -24,7 +32,6 @@ int cnn_bn_add_params(cnn_layer *l, cnn_bn *bn, int channels)
 
 	memset(bn, 0, sizeof *bn);
 	bn->c = channels;
-	bn->eps = CNN_BN_EPS;
 	if (!(bn->scale = cnn_layer_add_param(l, "scale", 1, 0, 1, dim)) ||
 	    !(bn->mean = cnn_layer_add_param(l, "mean", 0, 0, 1, dim)) ||
 	    !(bn->variance = cnn_layer_add_param(l, "variance", 0, 0, 1, dim)))
@@ -41,7 +48,8 @@ int cnn_bn_alloc(cnn_bn *bn, long values)
 	bn->xhat = malloc(sizeof *bn->xhat * (values ? values : 1));
 	bn->batch_mean = malloc(sizeof(float) * bn->c);
 	bn->batch_invstd = malloc(sizeof(float) * bn->c);
-	if (!bn->xhat || !bn->batch_mean || !bn->batch_invstd)
+	bn->batch_vgain = malloc(sizeof(float) * bn->c);
+	if (!bn->xhat || !bn->batch_mean || !bn->batch_invstd || !bn->batch_vgain)
 		return cnn_error("out of memory for batch normalisation");
 	return CNN_OK;
 }
@@ -51,6 +59,7 @@ void cnn_bn_free(cnn_bn *bn)
 	free(bn->xhat);
 	free(bn->batch_mean);
 	free(bn->batch_invstd);
+	free(bn->batch_vgain);
 }
 
 /* The arguments of forward and backward, for the threads. */
@@ -63,6 +72,29 @@ struct bn_job {
 	int grads;		/* the backward's: the scale's and the shift's too */
 	long spatial;
 };
+
+/* Channel c's statistics from a training batch of m values, their mean
+ * and their sum of squared deviations ss: the divisor, the running
+ * statistics' step, and vgain, the variance's term of dL/dx relative to
+ * PyTorch's rule, s m / (sigma m') for a divisor s = sigma + 1e-6 of the
+ * variance sigma^2 = ss / m' (1 for s = sigma, m' = m). */
+static void batch_statistics(cnn_bn *bn, int c, float mean, double ss, double m)
+{
+	double unbiased = m > 1 ? ss / (m - 1) : 0;
+	float momentum = bn->eps ? PYTORCH_MOMENTUM : DARKNET_MOMENTUM;
+
+	if (bn->eps) {
+		bn->batch_invstd[c] = 1 / sqrtf((float)(ss / m) + bn->eps);
+		bn->batch_vgain[c] = 1;
+	} else {
+		float sigma = sqrtf((float)unbiased), s = sigma + CNN_BN_DARKNET_EPS;
+		bn->batch_invstd[c] = 1 / s;
+		bn->batch_vgain[c] = sigma > 0 ? (float)(s * m / (sigma * (m > 1 ? m - 1 : 1))) : 0;
+	}
+	bn->batch_mean[c] = mean;
+	bn->mean->value[c] += momentum * (mean - bn->mean->value[c]);
+	bn->variance->value[c] += momentum * ((float)unbiased - bn->variance->value[c]);
+}
 
 /* Channels [c0, c1) of the forward; each channel's sums in one thread. */
 static void forward_channels(void *ctx, long c0, long c1, int t)
@@ -90,15 +122,11 @@ static void forward_channels(void *ctx, long c0, long c1, int t)
 				for (long j = 0; j < spatial; j++)
 					ss += (double)(p[j] - mean) * (p[j] - mean);
 			}
-			invstd = 1 / sqrtf((float)(ss / m) + bn->eps);
-			bn->batch_mean[c] = mean;
-			bn->batch_invstd[c] = invstd;
-			bn->mean->value[c] += MOMENTUM * (mean - bn->mean->value[c]);
-			bn->variance->value[c] += MOMENTUM *
-				((float)(m > 1 ? ss / (m - 1) : 0) - bn->variance->value[c]);
+			batch_statistics(bn, c, mean, ss, m);
+			invstd = bn->batch_invstd[c];
 		} else {
 			mean = bn->mean->value[c];
-			invstd = 1 / sqrtf(bn->variance->value[c] + bn->eps);
+			invstd = cnn_bn_invstd(bn, bn->variance->value[c]);
 		}
 		for (int i = 0; i < n; i++) {
 			long at = ((long)i * bn->c + c) * spatial;
@@ -137,6 +165,7 @@ static void backward_channels(void *ctx, long c0, long c1, int t)
 	for (int c = (int)c0; c < c1; c++) {
 		double sd = 0, sdx = 0;
 		float g = bn->scale->value[c], k = g * bn->batch_invstd[c] / m;
+		float vgain = bn->batch_vgain[c];
 		for (int i = 0; i < n; i++) {
 			long at = ((long)i * bn->c + c) * spatial;
 			for (long j = 0; j < spatial; j++) {
@@ -148,12 +177,12 @@ static void backward_channels(void *ctx, long c0, long c1, int t)
 			shift_grad[c] += (float)sd;
 			bn->scale->grad[c] += (float)sdx;
 		}
-		/* dx = g/std/m * (m dy - sum dy - xhat sum(dy xhat)) */
+		/* dx = g/std/m * (m dy - sum dy - vgain xhat sum(dy xhat)) */
 		for (int i = 0; i < n; i++) {
 			long at = ((long)i * bn->c + c) * spatial;
 			for (long j = 0; j < spatial; j++)
 				delta[at + j] = k * (m * delta[at + j] - (float)sd -
-						     bn->xhat[at + j] * (float)sdx);
+						     vgain * bn->xhat[at + j] * (float)sdx);
 		}
 	}
 }
@@ -167,7 +196,7 @@ static void affine_channels(void *ctx, long c0, long c1, int t)
 
 	(void)t;
 	for (int c = (int)c0; c < c1; c++) {
-		float k = bn->scale->value[c] / sqrtf(bn->variance->value[c] + bn->eps);
+		float k = bn->scale->value[c] * cnn_bn_invstd(bn, bn->variance->value[c]);
 		for (int i = 0; i < job->n; i++) {
 			float *d = job->y + ((long)i * bn->c + c) * spatial;
 			for (long j = 0; j < spatial; j++)

@@ -1,6 +1,7 @@
 /*
- * layer_batchnorm.c - [batchnorm]: batch normalisation on its own;
- * epsilon= (ours, Keras's name) under the square root, default 1e-5.
+ * layer_batchnorm.c - [batchnorm]: batch normalisation on its own, by
+ * darknet's rule, or with epsilon= (Keras's name) by PyTorch's and Keras's,
+ * that epsilon under the square root (batchnorm.h).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -20,11 +21,11 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 	struct bn_layer *st = calloc(1, sizeof *st);
 	int64_t dim[1] = {l->c}, xhat[2] = {net->batch, l->inputs};
 
-	float eps;
+	float eps = 0;
 
 	if (!(l->state = st))
 		return cnn_error("out of memory");
-	if (cnn_cfg_float(s, "epsilon", CNN_BN_EPS, 1e-12f, 1, &eps) ||
+	if ((cnn_cfg_has(s, "epsilon") && cnn_cfg_float(s, "epsilon", 0, 1e-12f, 1, &eps)) ||
 	    cnn_net_claim(net, 1, 2, xhat, "batch statistics"))
 		return CNN_ERR;
 	if (!(st->bias = cnn_layer_add_param(l, "bias", 1, 0, 1, dim)))
@@ -53,7 +54,7 @@ static void infer_planes(void *ctx, long p0, long p1, int t)
 
 		px->normalise(l->output + p * spatial, l->input + p * spatial, spatial,
 			      st->bn.mean->value[c],
-			      1 / sqrtf(st->bn.variance->value[c] + st->bn.eps),
+			      cnn_bn_invstd(&st->bn, st->bn.variance->value[c]),
 			      st->bn.scale->value[c], st->bias->value[c]);
 	}
 }

@@ -108,20 +108,21 @@ darknet_match() {
 	awk -f "$V/match.awk" "$TMP/ours.txt" "$V/$net.detections"
 }
 
-# $output of darknet_match: all paired, n of them, within 0.5 px and 1e-3.
+# $output of darknet_match: all paired, n of them, within 0.01 px and 1e-4
+# (the issue asks 0.5 px and 1e-3; both engines normalise by darknet's rule).
 matches() {
 	echo "$output"
 	[[ "$output" =~ ^ours\ ([0-9]+),\ darknet\'s\ ([0-9]+),\ unpaired\ 0\ and\ 0,\ boxes\ within\ ([0-9.e-]+)\ px,\ scores\ within\ ([0-9.e-]+)$ ]]
 	[ "${BASH_REMATCH[1]}" -eq "$1" ]
-	awk -v px="${BASH_REMATCH[3]}" -v sc="${BASH_REMATCH[4]}" 'BEGIN { exit !(px <= 0.5 && sc <= 1e-3) }'
+	awk -v px="${BASH_REMATCH[3]}" -v sc="${BASH_REMATCH[4]}" 'BEGIN { exit !(px <= 0.01 && sc <= 1e-4) }'
 }
 
-@test "[yolo] with letter_box=1: darknet's detections, within 0.5 px and 1e-3" {
+@test "[yolo] with letter_box=1: darknet's detections, within 0.01 px and 1e-4" {
 	run darknet_match tiny 0.3 chelsea coffee motorcycle_left astronaut
 	matches 374
 }
 
-@test "[local] and [detection] (YOLOv1): darknet's detections, within 0.5 px and 1e-3" {
+@test "[local] and [detection] (YOLOv1): darknet's detections, within 0.01 px and 1e-4" {
 	run darknet_match tinyv1 0.005 astronaut camera ihc moon
 	matches 29
 }

@@ -58,7 +58,7 @@ static void definitions(cnn_net *net)
 
 	for (long p = 0; want && p < N * C; p++) {
 		int c = (int)(p % C);
-		float invstd = 1 / sqrtf(param(bn, "variance")[c] + CNN_BN_EPS);
+		float invstd = 1 / (sqrtf(param(bn, "variance")[c]) + 1e-6f);
 
 		for (long j = 0; j < PLANE; j++) {
 			long i = p * PLANE + j;
@@ -78,7 +78,7 @@ static void definitions(cnn_net *net)
 		       sizeof *want * C * PLANE);
 	}
 	ok[2] = want && same(L[3].output, want, N * 2 * C * PLANE);
-	tap_ok(ok[0], "[batchnorm] inference: scale ((x - mean) / sqrt(var + eps)) + shift");
+	tap_ok(ok[0], "[batchnorm] inference: scale ((x - mean) / (sqrt(var) + 1e-6)) + shift, darknet's");
 	tap_ok(ok[1], "[activation] leaky");
 	tap_ok(ok[2], "[route] of two layers: the channels of each in turn");
 	tap_ok(ok[3], "[route] groups=2 group_id=1: the second half of each image");
