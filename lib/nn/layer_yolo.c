@@ -20,9 +20,9 @@
  *
  * Keys: anchors, mask, num, classes, scale_x_y, nms= (ours, as [region]'s);
  * the loss's (yolo_loss.c) ignore_thresh, truth_thresh, iou_normalizer,
- * obj_normalizer, cls_normalizer and iou_loss (mse; the IoU losses are
- * refused until they are here); max, and jitter and random (augmentation:
- * cnn-augment's here) are read.
+ * obj_normalizer, cls_normalizer and iou_loss (mse, iou, giou, diou,
+ * ciou); max, and jitter and random (augmentation: cnn-augment's here) are
+ * read.
  */
 #include <stdlib.h>
 
@@ -69,9 +69,6 @@ static int read_keys(struct yolo *y, cnn_cfg_section *s)
 	    cnn_cfg_int(s, "max", 90, 1, 1 << 20, &ignored) || read_mask(y, s) ||
 	    cnn_head_anchors(s, y->anchor, 2 * YOLO_MAX_ANCHORS, y->total, "the input's pixels"))
 		return CNN_ERR;
-	if (y->iou_loss != YOLO_MSE)
-		return cnn_cfg_error(s, "iou_loss=%s is not supported yet (mse is)",
-				     iou_losses[y->iou_loss]);
 	return CNN_OK;
 }
 

@@ -30,5 +30,8 @@ static inline long yolo_entry(const cnn_layer *l, const struct yolo *y, int b, i
 }
 
 int cnn_yolo_loss(cnn_layer *l, cnn_net *net, double *loss);
+/* iou_loss=KIND (not mse) of box p against truth t: the loss, and in grad
+ * its gradient by p's x, y, w, h (yolo_iou.c). */
+double cnn_yolo_iou_loss(int kind, struct cbox p, struct cbox t, double grad[4]);
 
 #endif

@@ -29,7 +29,11 @@
  *
  * with w_box = (2 - w h) iou_normalizer (small boxes count up to twice),
  * w_obj = obj_normalizer, w_cls = cls_normalizer, each 1 unless the cfg
- * says (pjreddie's darknet has none).  The loss is the sum over the
+ * says (pjreddie's darknet has none).  With iou_loss=iou, giou, diou or
+ * ciou (AlexeyAB's) the four box terms of a positive are instead one,
+ * iou_normalizer (1 - IoU) or its variant of the predicted box against the
+ * truth's, relative to the input (yolo_iou.c), its gradient taken through
+ * the logistic and the exponential.  The loss is the sum over the
  * outputs, the mean over the batch.
  */
 #include <math.h>
@@ -53,7 +57,7 @@ static void positive(const cnn_layer *l, const cnn_net *net, struct yolo *y, int
 		     long p, struct cbox t, int cls)
 {
 	long plane = (long)l->h * l->w, at = yolo_entry(l, y, b, n, 0) + p;
-	float box = (2 - t.w * t.h) * y->iou_normalizer;
+	float box = (y->iou_loss == YOLO_MSE ? 2 - t.w * t.h : 1) * y->iou_normalizer;
 
 	cnn_head_set(&y->ht, at, t.x * l->w - p % l->w, box);
 	cnn_head_set(&y->ht, at + plane, t.y * l->h - p / l->w, box);
@@ -147,6 +151,31 @@ static double xy_loss(double z, double t, double s, double shift)
 	return s * softplus(z) + (shift - t) * z - at_min;
 }
 
+/* The IoU loss of the positive whose x entry is output i (weight w): its
+ * value, and the gradients of its four inputs into the deltas. */
+static double iou_term(cnn_layer *l, const cnn_net *net, const struct yolo *y, long i, double w)
+{
+	long plane = (long)l->h * l->w, p = i % plane;
+	int n = (int)(i % l->outputs / plane / (5 + y->classes));
+	float aw = y->anchor[2 * y->mask[n]] / net->w, ah = y->anchor[2 * y->mask[n] + 1] / net->h;
+	const float *o = l->output + i, *t = y->ht.target + i;
+	double s = y->scale_xy, shift = -0.5 * (s - 1), g[4], value;
+	struct cbox pred = {(p % l->w + o[0]) / l->w, (p / l->w + o[plane]) / l->h,
+			    expf(o[2 * plane]) * aw, expf(o[3 * plane]) * ah};
+	struct cbox truth = {(p % l->w + t[0]) / l->w, (p / l->w + t[plane]) / l->h,
+			     expf(t[2 * plane]) * aw, expf(t[3 * plane]) * ah};
+
+	value = cnn_yolo_iou_loss(y->iou_loss, pred, truth, g);
+	for (int k = 0; k < 2; k++) {
+		double sig = (o[k * plane] - shift) / s;
+		l->delta[i + k * plane] = (float)(w * g[k] * s * sig * (1 - sig) /
+						  (k ? l->h : l->w) / net->n);
+	}
+	l->delta[i + 2 * plane] = (float)(w * g[2] * pred.w / net->n);
+	l->delta[i + 3 * plane] = (float)(w * g[3] * pred.h / net->n);
+	return w * value;
+}
+
 int cnn_yolo_loss(cnn_layer *l, cnn_net *net, double *loss)
 {
 	struct yolo *y = l->state;
@@ -160,6 +189,12 @@ int cnn_yolo_loss(cnn_layer *l, cnn_net *net, double *loss)
 		long k = i % l->outputs / plane % per;
 		if (w == 0) {
 			l->delta[i] = 0;
+			continue;
+		}
+		if (k < 4 && y->iou_loss != YOLO_MSE) {
+			/* the four box entries at once, at the first */
+			if (k == 0)
+				sum += iou_term(l, net, y, i, w);
 			continue;
 		}
 		if (k < 2) {

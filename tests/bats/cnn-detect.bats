@@ -126,3 +126,20 @@ matches() {
 	run darknet_match tinyv1 0.005 astronaut camera ihc moon
 	matches 29
 }
+
+# examples/detect's YOLO, a few steps on 128 composed images with each box
+# loss: every epoch's loss finite, the last below the first.
+@test "cnn-train trains [yolo] with iou_loss= mse, iou, giou, diou and ciou: the loss falls" {
+	local S=/usr/lib/python3/dist-packages/skimage/data kind first last
+	cnn-load "$FASHION/t10k-images-idx3-ubyte.gz" "$FASHION/t10k-labels-idx1-ubyte.gz" |
+		cnn-head -n 1000 | cnn-compose -B "$S/brick.png" -B "$S/grass.png" -t 16 -n 128 -S 3 -o "$TMP/c.cnn"
+	for kind in mse iou giou diou ciou; do
+		sed "/^\[yolo\]/a iou_loss=$kind" "$BATS_TEST_DIRNAME/../../examples/detect/yolo.cfg" |
+			sed 's/^burn_in=.*/burn_in=0/' > "$TMP/$kind.cfg"
+		cnn-train -m "$TMP/$kind.cfg" -o "$TMP/$kind.cnnm" -e 4 "$TMP/c.cnn" > "$TMP/$kind.log"
+		first=$(sed -n 's/^epoch=1 .*loss=\([^ ]*\).*/\1/p' "$TMP/$kind.log")
+		last=$(sed -n 's/^epoch=4 .*loss=\([^ ]*\).*/\1/p' "$TMP/$kind.log")
+		echo "$kind: $first -> $last"
+		awk -v a="$first" -v b="$last" 'BEGIN { exit !(a + 0 == a && b + 0 < a + 0) }'
+	done
+}

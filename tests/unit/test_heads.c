@@ -244,6 +244,12 @@ int main(void)
 			   "obj_normalizer=3\n"));
 	gradient_check("[yolo]'s loss, truth_thresh 0.1: predictions near a truth become "
 		       "positives", CFG("truth_thresh=0.1\nignore_thresh=0.05\n"));
+	/* Not ciou: its alpha is held constant (test_box_iou_loss checks it
+	 * against torchvision's). */
+	gradient_check("[yolo]'s loss, iou_loss=iou", CFG("iou_loss=iou\n"));
+	gradient_check("[yolo]'s loss, iou_loss=giou, scale_x_y 1.2, iou_normalizer 0.5",
+		       CFG("iou_loss=giou\nscale_x_y=1.2\niou_normalizer=0.5\n"));
+	gradient_check("[yolo]'s loss, iou_loss=diou", CFG("iou_loss=diou\n"));
 	/* Not rescore=1: its objectness target, the IoU of the prediction,
 	 * is held fixed (as darknet holds it), not differentiated. */
 	gradient_check("[region]'s loss, softmax classes, the anchor prior",
