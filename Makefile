@@ -70,11 +70,11 @@ $(foreach isa,$(ISAS),$(eval $(call simd_rule,$(isa))))
 
 # Augmentation and composition give the same numbers on every machine for
 # a seed: no multiply-adds fused on the instruction sets that have them and
-# not on the others.  The resizes of imported networks' inputs (vision/fit.c) compute
+# not on the others.  The resizes of imported networks' inputs (nn/fit.c) compute
 # in double as TensorFlow does, and TF.js weights dequantise as JavaScript
 # does: q * scale + min, a double multiply and then a double add.
 EXACT_OBJ := $(patsubst %,$(B)/lib/%.o,vision/augment vision/augment_colour \
-	vision/augment_geometry io/image vision/imagestats vision/fit io/tfjs \
+	vision/augment_geometry io/image vision/imagestats nn/fit io/tfjs \
 	vision/compose) \
 	$(foreach isa,$(ISAS),$(B)/lib/simd/pixels-$(isa).o)
 $(EXACT_OBJ): XCFLAGS += -ffp-contract=off
