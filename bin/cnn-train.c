@@ -37,6 +37,9 @@ static const char help[] =
 	"      --one-pass         train on the stream once, in its order, no caching\n"
 	"      --input NAME       the records' input tensor (default \"image\"; e.g.\n"
 	"                         \"features\" from cnn-predict --features)\n"
+	"      --multi-scale X    darknet's multi-scale training: every 10 batches an\n"
+	"                         input of 1/X to X times the cfg's size (overrides\n"
+	"                         the last [yolo]'s random=; 1 means 1.4; 0: off)\n"
 	"      --pk P,K           batches of P identities x K examples each (metric\n"
 	"                         learning; the batch must be P x K)\n"
 	"      --memory MB        examples to keep in memory before spilling to a\n"
@@ -59,7 +62,7 @@ static const char help[] =
 enum {
 	OPT_OPTIMIZER = 256, OPT_MOMENTUM, OPT_DECAY, OPT_ONE_PASS, OPT_MEMORY, OPT_LOG_EVERY,
 	OPT_CHECKPOINT, OPT_RESUME, OPT_INIT, OPT_INIT_LAYERS, OPT_FREEZE, OPT_MIXUP,
-	OPT_MANIFOLD, OPT_GRADCHECK, OPT_INPUT, OPT_PK
+	OPT_MANIFOLD, OPT_GRADCHECK, OPT_INPUT, OPT_PK, OPT_MULTI_SCALE
 };
 
 static struct {
@@ -68,10 +71,10 @@ static struct {
 	int epochs, batch, one_pass, log_every, resume, init_layers, freeze, gradcheck;
 	int64_t checkpoint;
 	uint64_t seed, memory;
-	float lr, momentum, decay, mixup;
+	float lr, momentum, decay, mixup, multi_scale;
 	int optimizer, manifold;
 } opt = {.epochs = 10, .seed = 1, .memory = 2048, .lr = -1, .momentum = -1,
-	 .decay = -1, .optimizer = -1, .init_layers = -1};
+	 .decay = -1, .optimizer = -1, .init_layers = -1, .multi_scale = -1};
 
 static volatile sig_atomic_t stop_signal;
 static int progress_shown; /* a progress bar is on the terminal's last line */
@@ -131,6 +134,8 @@ static void apply_params(cnn_net *net)
 		hp->decay = opt.decay;
 	if (opt.optimizer >= 0)
 		hp->optimizer = opt.optimizer;
+	if (opt.multi_scale >= 0)
+		hp->multi_scale = opt.multi_scale == 1 ? 1.4f : opt.multi_scale;
 }
 
 /* ------------------------------------------------------------- the log */
@@ -162,7 +167,10 @@ static void on_report(void *ctx, const cnn_train_report *r)
 		printf(" loss=%.6f", r->loss);
 		if (r->has_accuracy)
 			printf(" acc=%.6f", r->accuracy);
-		printf(" lr=%.6g\n", r->learning_rate);
+		printf(" lr=%.6g", r->learning_rate);
+		if (r->multi_scale)
+			printf(" size=%dx%d", r->width, r->height);
+		putchar('\n');
 		return;
 	}
 	if (progress_shown)
@@ -317,6 +325,7 @@ static void parse_options(int argc, char **argv)
 		{"gradcheck", no_argument, 0, OPT_GRADCHECK},
 		{"input", required_argument, 0, OPT_INPUT},
 		{"pk", required_argument, 0, OPT_PK},
+		{"multi-scale", required_argument, 0, OPT_MULTI_SCALE},
 		{"threads", required_argument, 0, 'j'},
 		TOOL_COMMON_OPTIONS, {0, 0, 0, 0}};
 	static const char *const optimizers[] = {"sgd", "adam", "rmsprop", NULL};
@@ -360,6 +369,12 @@ static void parse_options(int argc, char **argv)
 		case OPT_GRADCHECK: opt.gradcheck = 1; break;
 		case OPT_INPUT: opt.input = optarg; break;
 		case OPT_PK: parse_pk(optarg); break;
+		case OPT_MULTI_SCALE:
+			opt.multi_scale = (float)tool_double("--multi-scale", optarg, 0, 10);
+			if (opt.multi_scale > 0 && opt.multi_scale < 1)
+				usage_error("--multi-scale %s: 0 (off), 1 (1.4) or a factor above 1",
+					    optarg);
+			break;
 		case 'j': cnn_set_threads((int)tool_long("--threads", optarg, 1, 1024)); break;
 		case 'h': tool_help(help);
 		case 'V': tool_version();

@@ -883,6 +883,11 @@ typedef struct cnn_train_params {
 	int64_t steps[CNN_MAX_STEPS];
 	float scales[CNN_MAX_STEPS];
 	float lr_min;               /* cosine's floor */
+	/* darknet's multi-scale training: random= of the last [yolo] or
+	 * [region], x (1 means 1.4): every 10 batches an input of 1/x to x
+	 * times the cfg's, in multiples of [net] resize_step= (32); 0: off. */
+	float multi_scale;
+	int resize_step;
 } cnn_train_params;
 
 typedef struct cnn_net cnn_net;
@@ -899,6 +904,11 @@ void cnn_net_free(cnn_net *net);
 cnn_train_params *cnn_net_params(cnn_net *net);
 const cnn_cfg *cnn_net_cfg(const cnn_net *net);
 void cnn_net_input_shape(const cnn_net *net, int *c, int *h, int *w);
+/* Another input size for the same parameters (and optimizer state), as
+ * darknet's resize_network: every layer's buffers are made again.  An
+ * error, the network unchanged, when a layer's parameters or a loss's
+ * truth depend on the size ([connected], a mask). */
+int cnn_net_resize(cnn_net *net, int h, int w);
 long cnn_net_outputs(const cnn_net *net);       /* of the last layer, per example */
 int cnn_net_batch(const cnn_net *net);
 
@@ -1140,6 +1150,8 @@ typedef struct cnn_train_report {
 	int has_validation;         /* EPOCH with validation examples */
 	double val_loss, val_accuracy;
 	double learning_rate, seconds, images_per_s;
+	int multi_scale;            /* the input size changes (height, width) */
+	int height, width;          /* of the latest batch */
 } cnn_train_report;
 
 enum { CNN_REPORT_EPOCH, CNN_REPORT_STEP, CNN_REPORT_PROGRESS };

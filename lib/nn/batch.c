@@ -441,6 +441,58 @@ int cnn_example_identity(const cnn_batch *b, const unsigned char *bytes, int64_t
 	return cnn_error("the examples have no identity or class label to sample by");
 }
 
+/* ------------------------------------------------------------ rescaling */
+
+int cnn_batch_rescale(cnn_batch *dst, const cnn_batch *src, const cnn_net *net, int c,
+		      int src_h, int src_w)
+{
+	cnn_input_rule rule;
+	int h, w, n = src->n;
+	int64_t dim[3] = {c, src_h, src_w};
+	cnn_tensor *image = cnn_tensor_new("image", CNN_F32, 3, dim);
+
+	if (!image || make_room(dst)) {
+		cnn_tensor_free(image);
+		return CNN_ERR;
+	}
+	cnn_net_input_shape(net, &c, &h, &w);
+	/* The examples are at the network's size already: a stretch, by the
+	 * network's resize. */
+	cnn_net_input_rule(net, &rule);
+	rule.pad_square = CNN_PAD_NONE;
+	cnn_batch_clear(dst);
+	for (int i = 0; i < n; i++) {
+		cnn_tensor *fit;
+		memcpy(image->data, src->x + (size_t)i * src->inputs, sizeof(float) * src->inputs);
+		if (!(fit = cnn_image_fit(image, h, w, &rule))) {
+			cnn_tensor_free(image);
+			return CNN_ERR;
+		}
+		memcpy(dst->x + (size_t)i * dst->inputs, fit->data, sizeof(float) * dst->inputs);
+		cnn_tensor_free(fit);
+	}
+	cnn_tensor_free(image);
+	for (int f = 0; f < src->nfields; f++) {
+		const struct field *from = &src->field[f];
+		struct field *to = &dst->field[f];
+		if (from->spec.form != CNN_TRUTH_BOXES) {
+			memcpy(to->values, from->values, sizeof(float) * n * from->spec.size);
+			continue;
+		}
+		memcpy(to->start, from->start, sizeof *to->start * (n + 1));
+		to->len = from->len;
+		if (from->len == 0)
+			continue;
+		if (reserve((void **)&to->values, &to->cap, from->len, sizeof(float)))
+			return CNN_ERR;
+		memcpy(to->values, from->values, sizeof(float) * from->len);
+		cnn_image_fit_boxes_in(&rule, src_h, src_w, h, w, to->values,
+				       (int64_t)(from->len / CNN_BOX_FIELDS));
+	}
+	dst->n = n;
+	return CNN_OK;
+}
+
 int cnn_batch_add(cnn_batch *b, const cnn_record *r)
 {
 	const unsigned char *bytes;

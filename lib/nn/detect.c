@@ -71,6 +71,20 @@ int cnn_head_anchors(cnn_cfg_section *s, float *anchor, int max, int num, const 
 	return CNN_OK;
 }
 
+int cnn_head_multi_scale(cnn_net *net, cnn_cfg_section *s)
+{
+	float random;
+
+	if (cnn_cfg_float(s, "random", 0, 0, 10, &random))
+		return CNN_ERR;
+	if (random > 0 && random < 1)
+		return cnn_cfg_error(s, "random=%g: 0 (off), 1 (sizes 1/1.4 to 1.4 times the "
+				     "input's) or the largest factor, above 1", random);
+	/* darknet trains at the last detection layer's. */
+	net->hp.multi_scale = random == 1 ? 1.4f : random;
+	return CNN_OK;
+}
+
 int cnn_head_targets_alloc(cnn_head_targets *ht, const cnn_layer *l, cnn_net *net)
 {
 	int64_t dim[2] = {net->batch, l->inputs};

@@ -36,5 +36,15 @@ float *cnn_batch_fixed(cnn_batch *b, int f);
 int cnn_batch_room(const cnn_batch *b);
 /* Was the batch made for a network of this input and truth? */
 int cnn_batch_fits(const cnn_batch *b, const cnn_net *net);
+/* Multi-scale training: the examples of src (c x src_h x src_w) resized
+ * to the input of net, which dst was made for, their boxes with them; the
+ * other truth copied. */
+int cnn_batch_rescale(cnn_batch *dst, const cnn_batch *src, const cnn_net *net, int c,
+		      int src_h, int src_w);
+/* The input size of the batch after `step` of a run of `last` steps (-1:
+ * not known), for a network made at h0 x w0 with those parameters
+ * (multiscale.c). */
+void cnn_multi_scale_size(const cnn_train_params *hp, uint64_t seed, int h0, int w0,
+			  int64_t step, int64_t last, int *h, int *w);
 
 #endif

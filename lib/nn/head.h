@@ -47,6 +47,9 @@ static inline float cnn_logistic(float x)
 /* A head's anchors=: num w,h pairs (at most max numbers), positive, in
  * unit (named in the error); darknet's 0.5 each when the key is absent. */
 int cnn_head_anchors(cnn_cfg_section *s, float *anchor, int max, int num, const char *unit);
+/* A head's random= (darknet's multi-scale training, cnn_train_params'
+ * multi_scale), which the last head's sets for the network. */
+int cnn_head_multi_scale(cnn_net *net, cnn_cfg_section *s);
 
 /* What a head's loss works on: a target and a weight (0: no loss there)
  * for each output of the batch; fused once the loss has left dLoss/dinput

@@ -23,7 +23,8 @@
  * softmax, and nms= (ours: the IoU above which cnn-detect's NMS drops a
  * box, darknet's 0.45 unless set); the loss's (region_loss.c) rescore,
  * bias_match, object_scale, noobject_scale, class_scale, coord_scale and
- * thresh; jitter, random, absolute and max are read.  tree= (YOLO9000's
+ * thresh; random (multi-scale training, cnn_head_multi_scale); jitter,
+ * absolute and max are read.  tree= (YOLO9000's
  * hierarchy) and background= are refused.
  */
 #include <math.h>
@@ -55,7 +56,6 @@ static int read_keys(struct region *r, cnn_cfg_section *s)
 	    /* Augmentation and bookkeeping darknet reads here; ours is
 	     * cnn-augment's and the trainer's. */
 	    cnn_cfg_float(s, "jitter", 0.2f, 0, 1, &unused) ||
-	    cnn_cfg_int(s, "random", 0, 0, 1, &ignored) ||
 	    cnn_cfg_int(s, "absolute", 0, 0, 1, &ignored) ||
 	    cnn_cfg_int(s, "max", 30, 1, 1 << 20, &ignored))
 		return CNN_ERR;
@@ -70,7 +70,7 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 	if (!(l->state = r))
 		return cnn_error("out of memory");
 	l->truth = (cnn_truth_field){"boxes_true", CNN_TRUTH_BOXES, CNN_BOX_FIELDS};
-	if (read_keys(r, s))
+	if (read_keys(r, s) || cnn_head_multi_scale(net, s))
 		return CNN_ERR;
 	want = r->num * (r->coords + 1 + r->classes);
 	if (l->c != want)

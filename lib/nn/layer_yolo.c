@@ -21,8 +21,8 @@
  * Keys: anchors, mask, num, classes, scale_x_y, nms= (ours, as [region]'s);
  * the loss's (yolo_loss.c) ignore_thresh, truth_thresh, iou_normalizer,
  * obj_normalizer, cls_normalizer and iou_loss (mse, iou, giou, diou,
- * ciou); max, and jitter and random (augmentation: cnn-augment's here) are
- * read.
+ * ciou); random (multi-scale training, cnn_head_multi_scale); max and
+ * jitter (augmentation: cnn-augment's here) are read.
  */
 #include <stdlib.h>
 
@@ -65,7 +65,6 @@ static int read_keys(struct yolo *y, cnn_cfg_section *s)
 	    cnn_cfg_choice(s, "iou_loss", iou_losses, 0, &y->iou_loss) ||
 	    /* Augmentation and bookkeeping darknet reads here. */
 	    cnn_cfg_float(s, "jitter", 0.2f, 0, 1, &unused) ||
-	    cnn_cfg_float(s, "random", 0, 0, 10, &unused) ||
 	    cnn_cfg_int(s, "max", 90, 1, 1 << 20, &ignored) || read_mask(y, s) ||
 	    cnn_head_anchors(s, y->anchor, 2 * YOLO_MAX_ANCHORS, y->total, "the input's pixels"))
 		return CNN_ERR;
@@ -80,7 +79,7 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 	if (!(l->state = y))
 		return cnn_error("out of memory");
 	l->truth = (cnn_truth_field){"boxes_true", CNN_TRUTH_BOXES, CNN_BOX_FIELDS};
-	if (read_keys(y, s))
+	if (read_keys(y, s) || cnn_head_multi_scale(net, s))
 		return CNN_ERR;
 	want = y->n * (5 + y->classes);
 	if (l->c != want)

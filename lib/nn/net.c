@@ -155,7 +155,8 @@ static int parse_net_section(cnn_net *net, cnn_cfg_section *s)
 	    cnn_cfg_float(s, "gamma", 1, 0, 1e6, &hp->gamma) ||
 	    cnn_cfg_int(s, "step", 1, 1, INT32_MAX, &step) ||
 	    cnn_cfg_float(s, "scale", 1, 0, 1e6, &hp->scale) ||
-	    cnn_cfg_float(s, "lr_min", 0, 0, 1e6, &hp->lr_min))
+	    cnn_cfg_float(s, "lr_min", 0, 0, 1e6, &hp->lr_min) ||
+	    cnn_cfg_int(s, "resize_step", 32, 1, 1 << 16, &hp->resize_step))
 		return CNN_ERR;
 	/* darknet: inputs=N alone means N x 1 x 1. */
 	if (cnn_cfg_int(s, "inputs", 0, 1, 1 << 30, &inputs))
@@ -354,7 +355,8 @@ const float *cnn_layer_truth(const cnn_layer *l, const cnn_net *net, int i, int6
 	return cnn_batch_truth(net->in_hand, l->truth_index, i, rows);
 }
 
-static cnn_net *build(cnn_cfg *cfg, int batch, uint64_t seed, int init)
+/* h and w (when not 0) replace the cfg's input size. */
+static cnn_net *build(cnn_cfg *cfg, int batch, uint64_t seed, int init, int h, int w)
 {
 	cnn_net *net = calloc(1, sizeof *net);
 	int n = cnn_cfg_count(cfg);
@@ -369,6 +371,10 @@ static cnn_net *build(cnn_cfg *cfg, int batch, uint64_t seed, int init)
 	cnn_rng_seed(&net->rng, seed);
 	if (parse_net_section(net, cnn_cfg_section_at(cfg, 0)))
 		goto fail;
+	if (h > 0) {
+		net->h = h;
+		net->w = w;
+	}
 	if (n < 2) {
 		cnn_error("%s: no layers after [net]", cnn_cfg_path(cfg));
 		goto fail;
@@ -400,12 +406,85 @@ fail:
 
 cnn_net *cnn_net_new(cnn_cfg *cfg, int batch, uint64_t seed)
 {
-	return build(cfg, batch, seed, 1);
+	return build(cfg, batch, seed, 1, 0, 0);
 }
 
 cnn_net *cnn_net_build(cnn_cfg *cfg, int batch)
 {
-	return build(cfg, batch, 0, 0);
+	return build(cfg, batch, 0, 0, 0, 0);
+}
+
+/* The same layers built again at the new size from the cfg's text, the
+ * parameters (and the optimizer's moments) moved over to them, and the
+ * old layers freed: what darknet's resize_network does layer by layer. */
+int cnn_net_resize(cnn_net *net, int h, int w)
+{
+	cnn_cfg *cfg;
+	cnn_net *fresh;
+
+	if (h == net->h && w == net->w)
+		return CNN_OK;
+	if (h < 1 || w < 1)
+		return cnn_error("an input of %d x %d", h, w);
+	if (!(cfg = cnn_cfg_parse(cnn_cfg_text(net->cfg), cnn_cfg_path(net->cfg))) ||
+	    !(fresh = build(cfg, net->batch, 0, 0, h, w)))
+		return CNN_ERR;
+	for (int i = 0; i < net->nlayers; i++) {
+		cnn_layer *old = &net->layer[i], *l = &fresh->layer[i];
+		for (int p = 0; p < l->nparam; p++)
+			if (l->param[p].count != old->param[p].count) {
+				cnn_error("layer %d [%s]: its %s has %ld values at %d x %d and %ld at "
+					  "%d x %d; only a network without such layers (fully "
+					  "convolutional) changes its input size",
+					  i, old->type->name, old->param[p].name, old->param[p].count,
+					  net->h, net->w, l->param[p].count, h, w);
+				cnn_net_free(fresh);
+				return CNN_ERR;
+			}
+	}
+	for (int f = 0; f < net->ntruth; f++)
+		if (fresh->truth[f].size != net->truth[f].size) {
+			char reader[64];
+			cnn_net_truth_reader(net, f, reader, sizeof reader);
+			cnn_error("%s reads \"%s\" of the input's size: a network changes its "
+				  "input size only when its truth does not depend on it (boxes)",
+				  reader, net->truth[f].name);
+			cnn_net_free(fresh);
+			return CNN_ERR;
+		}
+	for (int i = 0; i < net->nlayers; i++) {
+		cnn_layer *old = &net->layer[i], *l = &fresh->layer[i];
+		for (int p = 0; p < l->nparam; p++) {
+			cnn_param keep = l->param[p];
+			l->param[p] = old->param[p];
+			old->param[p] = keep;
+		}
+		l->frozen = old->frozen;
+	}
+#define SWAP(field)                              \
+	do {                                     \
+		__typeof__(net->field) s = net->field; \
+		net->field = fresh->field;       \
+		fresh->field = s;                \
+	} while (0)
+	/* The layers' names point into their cfg: it goes with them. */
+	SWAP(cfg);
+	SWAP(layer);
+	SWAP(input);
+	SWAP(h);
+	SWAP(w);
+	SWAP(claimed);
+	SWAP(mix_perm);
+	SWAP(mix_out);
+	SWAP(mix_delta);
+#undef SWAP
+	/* Their names may point into the cfg too. */
+	memcpy(net->truth, fresh->truth, sizeof net->truth);
+	net->mix_layer = -2;
+	net->ran = 0;
+	net->param_gen++;
+	cnn_net_free(fresh);
+	return CNN_OK;
 }
 
 void cnn_net_free(cnn_net *net)

@@ -26,6 +26,12 @@ struct cnn_trainer {
 	char *output, *input;
 	cnn_dataset *train, *val;
 	cnn_batch *batch;
+	/* Multi-scale training: the network's own input size, the run's last
+	 * step (-1: not known), and the batch resized to the size of the
+	 * moment (NULL until needed). */
+	int c0, h0, w0;
+	int64_t last;
+	cnn_batch *scaled;
 	int label;                 /* the CLASS field accuracy counts, or -1 */
 	float *clean;              /* the labels before mixup */
 	int64_t saved_step;        /* of the model in the output, -1 if none */
@@ -52,6 +58,23 @@ static int class_field(const cnn_net *net)
 												 : -1;
 }
 
+/* Multi-scale training fails up front, not at batch 10, on a network
+ * that cannot change size: it tries the largest. */
+static int check_multi_scale(cnn_trainer *t)
+{
+	int h, w;
+
+	if (cnn_net_params(t->net)->multi_scale <= 0)
+		return CNN_OK;
+	cnn_multi_scale_size(cnn_net_params(t->net), t->o.seed, t->h0, t->w0, 0, -1, &h, &w);
+	if (cnn_net_resize(t->net, h, w) || cnn_net_resize(t->net, t->h0, t->w0)) {
+		char why[256];
+		snprintf(why, sizeof why, "%s", cnn_errmsg());
+		return cnn_error("multi-scale training (random=): %s", why);
+	}
+	return CNN_OK;
+}
+
 static int check_pk(const cnn_trainer *t)
 {
 	int P = t->o.pk_identities, K = t->o.pk_examples;
@@ -73,6 +96,8 @@ cnn_trainer *cnn_trainer_new(cnn_net *net, const cnn_train_options *o)
 	t->net = net;
 	t->o = *o;
 	t->saved_step = -1;
+	t->last = -1;
+	cnn_net_input_shape(net, &t->c0, &t->h0, &t->w0);
 	t->label = class_field(net);
 	t->output = o->output ? strdup(o->output) : NULL;
 	t->input = strdup(o->input ? o->input : "image");
@@ -83,7 +108,7 @@ cnn_trainer *cnn_trainer_new(cnn_net *net, const cnn_train_options *o)
 		cnn_error("out of memory");
 		goto fail;
 	}
-	if (!(t->batch = cnn_batch_new(net, t->input)) || check_pk(t))
+	if (!(t->batch = cnn_batch_new(net, t->input)) || check_pk(t) || check_multi_scale(t))
 		goto fail;
 	if (o->mixup > 0 && t->label < 0) {
 		cnn_error("mixup blends class labels, and this network's loss reads no \"label\" "
@@ -103,6 +128,7 @@ void cnn_trainer_free(cnn_trainer *t)
 	cnn_dataset_free(t->train);
 	cnn_dataset_free(t->val);
 	cnn_batch_free(t->batch);
+	cnn_batch_free(t->scaled);
 	free(t->clean);
 	free(t->output);
 	free(t->input);
@@ -187,6 +213,11 @@ static int evaluate(cnn_trainer *t, struct tally *s)
 
 	if (!idx)
 		return cnn_error("out of memory");
+	/* Validation at the size the model is made for. */
+	if (cnn_net_resize(t->net, t->h0, t->w0)) {
+		free(idx);
+		return CNN_ERR;
+	}
 	memset(s, 0, sizeof *s);
 	for (int64_t first = 0; first < n; first += batch) {
 		int m = (int)(n - first < batch ? n - first : batch);
@@ -216,8 +247,11 @@ static void report(cnn_trainer *t, int kind, int64_t epoch, int64_t batches)
 		.accuracy = (double)s->correct / (s->count ? s->count : 1),
 		.learning_rate = cnn_net_learning_rate(t->net), .seconds = t->seconds,
 		.images_per_s = s->count / (t->seconds > 0 ? t->seconds : 1),
+		.multi_scale = cnn_net_params(t->net)->multi_scale > 0,
 	};
+	int c;
 
+	cnn_net_input_shape(t->net, &c, &r.height, &r.width);
 	if (t->o.report)
 		t->o.report(t->o.ctx, &r);
 }
@@ -326,22 +360,48 @@ static int mixup(cnn_trainer *t, float *truth, int n)
 	return ret;
 }
 
+/* The batch at the size of the step: t->batch itself, or t->scaled. */
+static cnn_batch *at_scale(cnn_trainer *t)
+{
+	cnn_net *net = t->net;
+	int h, w;
+
+	cnn_multi_scale_size(cnn_net_params(net), t->o.seed, t->h0, t->w0, cnn_net_step(net),
+			     t->last, &h, &w);
+	if (cnn_net_resize(net, h, w))
+		return NULL;
+	if (h == t->h0 && w == t->w0)
+		return t->batch;
+	if (t->scaled && !cnn_batch_fits(t->scaled, net)) {
+		cnn_batch_free(t->scaled);
+		t->scaled = NULL;
+	}
+	if (!t->scaled && !(t->scaled = cnn_batch_new(net, t->input)))
+		return NULL;
+	return cnn_batch_rescale(t->scaled, t->batch, net, t->c0, t->h0, t->w0) ? NULL
+										: t->scaled;
+}
+
 /* One batch, the one in t->batch: gradients, optional mixup, update,
  * tallies.  CNN_FAILED with a whole message when it cannot. */
 static int train_batch(cnn_trainer *t)
 {
 	cnn_net *net = t->net;
 	int n = cnn_batch_count(t->batch);
-	float *labels = t->label >= 0 ? cnn_batch_fixed(t->batch, t->label) : NULL;
+	cnn_batch *b = at_scale(t);
+	float *labels;
 	double loss;
 
+	if (!b)
+		return CNN_FAILED;
+	labels = t->label >= 0 ? cnn_batch_fixed(b, t->label) : NULL;
 	if (t->o.mixup > 0) {
 		/* Accuracy counts the true labels, not the blend. */
 		memcpy(t->clean, labels, sizeof(float) * n * cnn_net_outputs(net));
 		if (mixup(t, labels, n))
 			return CNN_FAILED;
 	}
-	if (cnn_net_gradients(net, t->batch, &loss))
+	if (cnn_net_gradients(net, b, &loss))
 		return CNN_FAILED;
 	if (cnn_net_check_finite(net, loss)) {
 		/* Checked before they reach the weights: the last checkpoint is
@@ -486,6 +546,7 @@ int cnn_trainer_run(cnn_trainer *t)
 		double start = now() - t->seconds;
 		int64_t m = t->o.pk_identities ? order_pk(t, order, n) : order_all(t, order, n);
 		int64_t batches = (m + batch - 1) / batch;
+		t->last = t->o.epochs * batches;
 		if (m < 0) {
 			ret = CNN_FAILED;
 			break;
@@ -514,7 +575,8 @@ int cnn_trainer_run(cnn_trainer *t)
 		t->seconds = 0;
 	}
 	free(order);
-	if (ret == CNN_OK && save(t, t->epoch, t->next))
+	/* The network goes back to its own size, as it came. */
+	if (ret == CNN_OK && (save(t, t->epoch, t->next) || cnn_net_resize(t->net, t->h0, t->w0)))
 		ret = CNN_FAILED;
 	return ret;
 }
@@ -556,7 +618,8 @@ int cnn_trainer_finish(cnn_trainer *t)
 	}
 	if (t->tally.count == 0)
 		return cnn_error("no examples to train on"), CNN_FAILED;
-	if ((t->val && cnn_dataset_seal(t->val)) || report_epoch(t) || save(t, t->epoch, t->next))
+	if ((t->val && cnn_dataset_seal(t->val)) || report_epoch(t) || save(t, t->epoch, t->next) ||
+	    cnn_net_resize(t->net, t->h0, t->w0))
 		return CNN_FAILED;
 	return CNN_OK;
 }

@@ -143,3 +143,54 @@ matches() {
 		awk -v a="$first" -v b="$last" 'BEGIN { exit !(a + 0 == a && b + 0 < a + 0) }'
 	done
 }
+
+# darknet's multi-scale training on the same data, 4 to a batch: 96 x 96
+# (the cfg's), 128 and 160 by turns, 160 for the first and the last
+# batches; the loss falls, the model is at the cfg's size and detects
+# there; an interrupted run resumes to the same bytes.
+@test "cnn-train with random=1: every 10 batches 96, 128 or 160, the model at 96; --resume exact" {
+	local S=/usr/lib/python3/dist-packages/skimage/data status
+	cnn-load "$FASHION/t10k-images-idx3-ubyte.gz" "$FASHION/t10k-labels-idx1-ubyte.gz" |
+		cnn-head -n 1000 | cnn-compose -B "$S/brick.png" -B "$S/grass.png" -t 16 -n 128 -S 3 -o "$TMP/c.cnn"
+	sed '/^\[yolo\]/a random=1' "$BATS_TEST_DIRNAME/../../examples/detect/yolo.cfg" |
+		sed 's/^burn_in=.*/burn_in=0/' > "$TMP/r.cfg"
+	cnn-train -j 2 -m "$TMP/r.cfg" -o "$TMP/full.cnnm" -b 4 -e 6 --log-every 10 "$TMP/c.cnn" > "$TMP/full.log"
+	sed -n 's/^step=\([0-9]*\) .* size=\([0-9x]*\)$/\1 \2/p' "$TMP/full.log" > "$TMP/sizes"
+	cat "$TMP/sizes"
+	[ "$(wc -l < "$TMP/sizes")" -eq 19 ]
+	[ "$(awk '$1 <= 10 || $1 > 100' "$TMP/sizes" | sort -u -k 2 | awk '{print $2}')" = 160x160 ]
+	[ "$(awk '{print $2}' "$TMP/sizes" | sort -u | tr '\n' ' ')" = "128x128 160x160 96x96 " ]
+	first=$(sed -n 's/^epoch=1 .*loss=\([^ ]*\).*/\1/p' "$TMP/full.log")
+	last=$(sed -n 's/^epoch=6 .*loss=\([^ ]*\).*/\1/p' "$TMP/full.log")
+	echo "loss $first -> $last"
+	awk -v a="$first" -v b="$last" 'BEGIN { exit !(a + 0 == a && b + 0 < a + 0) }'
+	cnn-summary "$TMP/full.cnnm" | grep -q ' 16x96x96 '
+	cnn-detect -m "$TMP/full.cnnm" -s 0.01 "$TMP/c.cnn" | cnn-info | grep -q 'boxes'
+	cnn-train -j 2 -m "$TMP/r.cfg" -o "$TMP/part.cnnm" -b 4 -e 6 --log-every 10 "$TMP/c.cnn" > "$TMP/part.log" 2> "$TMP/err" &
+	pid=$!
+	while ! grep -q '^step=50 ' "$TMP/part.log" && kill -0 $pid 2>/dev/null; do sleep 0.01; done
+	kill -INT $pid
+	status=0
+	wait $pid || status=$?
+	[ "$status" -eq 130 ]
+	cnn-train -j 2 --resume -o "$TMP/part.cnnm" -b 4 -e 6 "$TMP/c.cnn" > /dev/null
+	cmp "$TMP/full.cnnm" "$TMP/part.cnnm"
+}
+
+@test "random=1 on a network that cannot change size is refused before training" {
+	printf '[net]\nbatch=2\nchannels=1\nheight=8\nwidth=8\n[convolutional]\nfilters=2\nsize=3\nstride=2\n' > "$TMP/v1.cfg"
+	printf '[connected]\noutput=24\nactivation=linear\n[detection]\nside=2\nnum=1\nclasses=1\ncoords=4\n' >> "$TMP/v1.cfg"
+	cnn-load "$FASHION/t10k-images-idx3-ubyte.gz" "$FASHION/t10k-labels-idx1-ubyte.gz" | cnn-head -n 2 > "$TMP/x.cnn"
+	run cnn-train -m "$TMP/v1.cfg" -o "$TMP/v1.cnnm" --multi-scale 1 "$TMP/x.cnn"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"multi-scale training (random=): layer 1 [connected]: its weight has"*"fully convolutional"* ]]
+	[ ! -e "$TMP/v1.cnnm" ]
+	run cnn-train -m "$TMP/v1.cfg" -o "$TMP/v1.cnnm" --multi-scale 0.5 "$TMP/x.cnn"
+	[ "$status" -eq 2 ]
+	sed '/^\[yolo\]/a random=0.5' "$BATS_TEST_DIRNAME/../../examples/detect/yolo.cfg" > "$TMP/half.cfg"
+	run cnn-train -m "$TMP/half.cfg" -o "$TMP/half.cnnm" "$TMP/x.cnn"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"random=0.5: 0 (off), 1 (sizes 1/1.4 to 1.4 times the input's) or the largest factor, above 1"* ]]
+}
