@@ -12,7 +12,7 @@
 static const char help[] =
 	"Usage: cnn-detect -m MODEL [OPTION]... [FILE]...\n"
 	"Run the detector MODEL (a network with detection layers: [detection],\n"
-	"[region], [yolo]) on the image of every record of the stream in FILEs (or\n"
+	"[region], [yolo], [ssd]) on the image of every record of the stream in FILEs (or\n"
 	"standard input), of any size, and add \"boxes\" (x1, y1, x2, y2, score,\n"
 	"class, in the image's pixels) after non-max suppression; or print them.\n\n"
 	"  -m, --model MODEL     a model file (cnn-train, cnn-import)\n"
@@ -23,6 +23,9 @@ static const char help[] =
 	"      --max M           keep at most M boxes per image (default: all)\n"
 	"      --raw             every box scoring above T, no NMS (for cnn-nms)\n"
 	"      --input NAME      the records' image tensor (default \"image\")\n"
+	"      --size WxH        run the network at this input size instead of its\n"
+	"                        cfg's (a fully convolutional one: darknet's\n"
+	"                        width= and height= changed)\n"
 	"  -t, --text            print darknet's -ext_output lines instead: a line\n"
 	"                        \"N: Predicted in MS milli-seconds.\" for record N,\n"
 	"                        then \"name: 98%\\t(left_x: ... height: ...)\" for each box\n"
@@ -31,11 +34,11 @@ static const char help[] =
 	"  -j, --threads N       threads (default: all processors)\n"
 	TOOL_OUTPUT_HELP TOOL_COMMON_HELP;
 
-enum { OPT_RAW = 256, OPT_INPUT };
+enum { OPT_RAW = 256, OPT_INPUT, OPT_SIZE };
 
 static struct {
 	const char *model, *input;
-	int raw, text, batch, iou_given;
+	int raw, text, batch, iou_given, size[2];
 	cnn_names *names;
 	cnn_nms_opts nms;
 } opt = {.input = "image", .batch = 8};
@@ -121,6 +124,7 @@ int main(int argc, char **argv)
 		TOOL_NMS_OPTIONS,
 		{"raw", no_argument, 0, OPT_RAW},
 		{"input", required_argument, 0, OPT_INPUT},
+		{"size", required_argument, 0, OPT_SIZE},
 		{"text", no_argument, 0, 't'},
 		{"names", required_argument, 0, 'n'},
 		{"batch", required_argument, 0, 'b'},
@@ -147,6 +151,10 @@ int main(int argc, char **argv)
 		case 'm': opt.model = optarg; break;
 		case OPT_RAW: opt.raw = 1; break;
 		case OPT_INPUT: opt.input = optarg; break;
+		case OPT_SIZE:
+			if (tool_ints("--size", optarg, opt.size, 2, 1, 1 << 16) != 2)
+				usage_error("--size: '%s' is not WxH", optarg);
+			break;
 		case 't': opt.text = 1; break;
 		case 'n':
 			if (!(opt.names = cnn_names_load(optarg)))
@@ -168,8 +176,10 @@ int main(int argc, char **argv)
 	if (!(net = cnn_net_load(opt.model, opt.batch, NULL)))
 		die_lib();
 	if (!cnn_net_detects(net))
-		die("%s: the network has no detection layer ([detection], [region], [yolo])",
+		die("%s: the network has no detection layer ([detection], [region], [yolo], [ssd])",
 		    opt.model);
+	if (opt.size[0] && cnn_net_resize(net, opt.size[1], opt.size[0]))
+		die("--size %dx%d: %s", opt.size[0], opt.size[1], cnn_errmsg());
 	cnn_net_input_shape(net, &in_c, &in_h, &in_w);
 	cnn_net_input_rule(net, &rule);
 

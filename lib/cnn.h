@@ -965,7 +965,7 @@ const float *cnn_net_forward_to(cnn_net *net, const float *x, int n, int layer);
 const float *cnn_net_layer_output(const cnn_net *net, int layer, int *c, int *h, int *w);
 
 /* Detection.  Does the network have a detection layer ([detection],
- * [region], [yolo]: cnn-cfg(5))? */
+ * [region], [yolo], [ssd]: cnn-cfg(5))? */
 int cnn_net_detects(const cnn_net *net);
 /* The boxes its detection layers find in example b of the latest forward
  * pass, each class scoring above thresh a row of its own (darknet's rule):

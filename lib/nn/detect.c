@@ -1,7 +1,7 @@
 /*
  * detect.c - the boxes a network's detection layers find (cnn.h's
  * cnn_net_detections), gathered from each layer's own decoding (the detect
- * hook of its type: [detection], [region], [yolo]).
+ * hook of its type: [detection], [region], [yolo], [ssd]).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -192,7 +192,7 @@ cnn_tensor *cnn_net_detections(const cnn_net *net, int b, double thresh, double 
 	}
 	if (!found)
 		cnn_error("the network has no detection layer ([detection], [region], "
-			  "[yolo])");
+			  "[yolo], [ssd])");
 	else if ((t = cnn_boxes_new("boxes", rows.n)) && rows.n)
 		memcpy(t->data, rows.row, (size_t)rows.n * CNN_BOX_FIELDS * sizeof(float));
 	free(rows.row);

@@ -69,7 +69,7 @@ setup() {
 	printf '[net]\nchannels=1\nheight=2\nwidth=2\n\n[convolutional]\nname=head\nfilters=5\nsize=1\nactivation=linear\n' > "$TMP/plain.cfg"
 	cnn-import --manifest "$TMP/det.json" --cfg "$TMP/plain.cfg" --map "$TMP/det.map" -o "$TMP/plain.cnnm"
 	run cnn-detect -m "$TMP/plain.cnnm" "$TMP/image.cnn"
-	assert_error cnn-detect 'plain.cnnm: the network has no detection layer \(\[detection\], \[region\], \[yolo\]\)'
+	assert_error cnn-detect 'plain.cnnm: the network has no detection layer \(\[detection\], \[region\], \[yolo\], \[ssd\]\)'
 	sed 's/^classes=0$/classes=2/' "$TMP/det.cfg" > "$TMP/wrong.cfg"
 	run cnn-import --manifest "$TMP/det.json" --cfg "$TMP/wrong.cfg" --map "$TMP/det.map" -o "$TMP/wrong.cnnm"
 	assert_error cnn-import 'wrong.cfg:[0-9]+: \[region\]: its input has 5 channels; num=1 anchors of 2 classes want 7 \(filters=7 in the convolution before it\)'
@@ -144,6 +144,36 @@ matches() {
 	done
 }
 
+# examples/detect's SSD on the same data: the loss falls each epoch; the
+# model detects, boxes of its classes inside the image.
+@test "cnn-train trains [ssd] (examples/detect/ssd.cfg): the loss falls; cnn-detect finds its boxes" {
+	local S=/usr/lib/python3/dist-packages/skimage/data
+	cnn-load "$FASHION/t10k-images-idx3-ubyte.gz" "$FASHION/t10k-labels-idx1-ubyte.gz" |
+		cnn-head -n 1000 | cnn-compose -B "$S/brick.png" -B "$S/grass.png" -t 16 -n 128 -S 3 -o "$TMP/c.cnn"
+	sed 's/^burn_in=.*/burn_in=0/' "$BATS_TEST_DIRNAME/../../examples/detect/ssd.cfg" > "$TMP/ssd.cfg"
+	cnn-train -m "$TMP/ssd.cfg" -o "$TMP/ssd.cnnm" -e 4 "$TMP/c.cnn" > "$TMP/ssd.log"
+	cat "$TMP/ssd.log"
+	awk -F'loss=' '/^epoch=/ { split($2, v, " "); if (NR > 1 && !(v[1] + 0 < last)) exit 1; last = v[1] + 0 }' "$TMP/ssd.log"
+	cnn-head -n 4 "$TMP/c.cnn" | cnn-detect -m "$TMP/ssd.cnnm" -s 0.05 | cnn-boxes --to csv > "$TMP/boxes.csv"
+	head -5 "$TMP/boxes.csv"
+	[ "$(wc -l < "$TMP/boxes.csv")" -gt 1 ]
+	awk -F, 'NR > 1 && !($2 >= 0 && $4 <= 96 && $3 >= 0 && $5 <= 96 && $6 > 0.05 && $7 >= 0 && $7 < 10) { exit 1 }' "$TMP/boxes.csv"
+}
+
+# A box whose class the head does not have: one line naming it, exit 1.
+@test "[ssd] training: a box of class 12 in a 10-class head is refused in one line" {
+	local S=/usr/lib/python3/dist-packages/skimage/data
+	cnn-load "$FASHION/t10k-images-idx3-ubyte.gz" "$FASHION/t10k-labels-idx1-ubyte.gz" |
+		cnn-head -n 4 | cnn-compose -B "$S/brick.png" -t 16 -n 4 -S 3 > "$TMP/c.cnn"
+	printf 'record,x1,y1,x2,y2,score,class\n1,10,10,40,40,1,12\n' > "$TMP/bad.csv"
+	cnn-boxes --from csv -t "$TMP/bad.csv" -f boxes_true "$TMP/c.cnn" > "$TMP/bad.cnn"
+	run cnn-train -m "$BATS_TEST_DIRNAME/../../examples/detect/ssd.cfg" -o "$TMP/x.cnnm" -b 4 "$TMP/bad.cnn"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == *"box 1 is of class 12; [ssd] has classes=10"* ]]
+}
+
 # darknet's multi-scale training on the same data, 4 to a batch: 96 x 96
 # (the cfg's), 128 and 160 by turns, 160 for the first and the last
 # batches; the loss falls, the model is at the cfg's size and detects
@@ -166,6 +196,11 @@ matches() {
 	awk -v a="$first" -v b="$last" 'BEGIN { exit !(a + 0 == a && b + 0 < a + 0) }'
 	cnn-summary "$TMP/full.cnnm" | grep -q ' 16x96x96 '
 	cnn-detect -m "$TMP/full.cnnm" -s 0.01 "$TMP/c.cnn" | cnn-info | grep -q 'boxes'
+	# and runs at the sizes it was trained at: the boxes' centres in the 96 x 96 images
+	cnn-head -n 8 "$TMP/c.cnn" | cnn-detect -m "$TMP/full.cnnm" --size 160x160 -s 0.01 |
+		cnn-boxes --to csv > "$TMP/160.csv"
+	[ "$(wc -l < "$TMP/160.csv")" -gt 1 ]
+	awk -F, 'NR > 1 && !(($2 + $4) / 2 >= 0 && ($2 + $4) / 2 <= 96 && ($3 + $5) / 2 >= 0 && ($3 + $5) / 2 <= 96) { exit 1 }' "$TMP/160.csv"
 	cnn-train -j 2 -m "$TMP/r.cfg" -o "$TMP/part.cnnm" -b 4 -e 6 --log-every 10 "$TMP/c.cnn" > "$TMP/part.log" 2> "$TMP/err" &
 	pid=$!
 	while ! grep -q '^step=50 ' "$TMP/part.log" && kill -0 $pid 2>/dev/null; do sleep 0.01; done

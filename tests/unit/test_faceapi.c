@@ -76,11 +76,12 @@ static const float *run(cnn_net *net, const char *path, const char *tap, int *c,
 }
 
 /* face-api's detections (x, y, w, h, score each) against ours after the
- * forward pass on an image of h x w: the boxes (x1, y1, x2, y2) within
- * 0.5 px and the scores within 1e-3 (the acceptance), in the same order;
- * the largest differences into *px and *score. */
+ * forward pass on an image of h x w, the model's NMS at IoU want_nms: the
+ * boxes (x1, y1, x2, y2) within 0.5 px and the scores within 1e-3 (the
+ * acceptance), in the same order; the largest differences into *px and
+ * *score. */
 static int same_detections(const cnn_net *net, const float *want, int n, double thresh,
-			   int64_t h, int64_t w, double *px, double *score)
+			   float want_nms, int64_t h, int64_t w, double *px, double *score)
 {
 	cnn_input_rule rule;
 	cnn_nms_opts o;
@@ -98,7 +99,7 @@ static int same_detections(const cnn_net *net, const float *want, int n, double 
 		cnn_image_fit_boxes(&rule, h, w, ih, iw, found->data, found->dim[0]);
 		kept = cnn_nms_boxes(found, &o);
 	}
-	good = kept && kept->dim[0] == n && nms == 0.4f;
+	good = kept && kept->dim[0] == n && (float)nms == want_nms;
 	for (int i = 0; good && i < n; i++) {
 		const float *b = (const float *)kept->data + 6 * i, *f = want + 5 * i;
 		const double theirs[4] = {f[0], f[1], f[0] + f[2], f[1] + f[3]};
@@ -154,7 +155,7 @@ static void tiny_face_detector(void)
 			vec_ints(&v, line, "n", &n, 1);
 			want = vec_floats(&v, 5L * n);
 			same = ran && want &&
-			       same_detections(net, want, n, thresh, img_h, img_w, &px, &score);
+			       same_detections(net, want, n, thresh, 0.4f, img_h, img_w, &px, &score);
 			tap_ok(same, "tiny_face_detector: face-api's %d detections at score > %g (%.60s): "
 			       "boxes within %.2g px, scores within %.2g", n, thresh, line + 13, px,
 			       score);
@@ -234,6 +235,31 @@ static void anchors(cnn_net *net)
 	unlink(path);
 }
 
+/* face-api's k best anchors (index, offsets, logits, anchor, its decoded
+ * ymin, xmin, ymax, xmax) against [ssd]'s rows for them: every anchor's
+ * box and score, in the input's pixels.  [ssd] clips a box to the input
+ * before NMS (torchvision's order), face-api after: clipped alike here. */
+static void top_anchors(const cnn_net *net, int ran, const float *want, int k)
+{
+	double nms, px = INFINITY, score = INFINITY;
+	cnn_tensor *all = ran ? cnn_net_detections(net, 0, -1, &nms) : NULL;
+
+	if (all && all->dim[0] == 5118) {
+		px = score = 0;
+		for (int i = 0; i < k; i++) {
+			const float *f = want + 16 * i, *b = (const float *)all->data + 6 * (long)f[0];
+			const float theirs[4] = {f[13], f[12], f[15], f[14]};
+			for (int c = 0; c < 4; c++)
+				px = fmax(px, fabs(b[c] - 512 * fmin(fmax(theirs[c], 0), 1)));
+			score = fmax(score, fabs(b[4] - 1 / (1 + exp(-(double)f[6]))));
+		}
+	}
+	tap_ok(px < 1e-3 && score < 1e-6, "ssd_mobilenetv1: the %d best anchors decoded as "
+					  "face-api decodes them, within %.2g px and %.2g",
+	       k, px, score);
+	cnn_tensor_free(all);
+}
+
 static void ssd_mobilenetv1(void)
 {
 	cnn_net *net = import("ssd_mobilenetv1", 0);
@@ -253,10 +279,23 @@ static void ssd_mobilenetv1(void)
 		double worst = INFINITY;
 		const char *kind = strstr(line, "tensor=box_encoding") ? "box"
 				   : strstr(line, "tensor=class_logits") ? "class" : NULL;
-		if (strncmp(line, "ssd_tensor ", 11) != 0) {
-			/* ssd_top: the best anchors' decoded boxes, for later. */
+		if (strncmp(line, "ssd_top ", 8) == 0) {
 			vec_ints(&v, line, "k", &n, 1);
-			free(vec_floats(&v, 16L * n));
+			want = vec_floats(&v, 16L * n);
+			top_anchors(net, ran, want, n);
+			free(want);
+			continue;
+		}
+		if (strncmp(line, "ssd_det ", 8) == 0) {
+			double thresh = vec_double(&v, line, "min_conf"), px = INFINITY, score = INFINITY;
+			vec_ints(&v, line, "n", &n, 1);
+			want = vec_floats(&v, 5L * n);
+			int same = ran && same_detections(net, want, n, thresh, 0.5f, 512, 512, &px,
+							  &score);
+			tap_ok(same, "ssd_mobilenetv1 through [ssd]: face-api's %d detections of the "
+			       "astronaut at score > %g, boxes within %.2g px, scores within %.2g",
+			       n, thresh, px, score);
+			free(want);
 			continue;
 		}
 		vec_ints(&v, line, "samples", &n, 1);
