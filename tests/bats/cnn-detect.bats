@@ -122,6 +122,23 @@ matches() {
 	matches 374
 }
 
+# --size: darknet's [yolo] net at 160 x 160 finds boxes in the photo's
+# pixels; YOLOv1's [local] and [connected] cannot change size: one line.
+@test "cnn-detect --size runs a fully convolutional net at another size; YOLOv1 is refused" {
+	local V="$BATS_TEST_DIRNAME/../vectors/darknet-yolo"
+	cnn-darknet import "$V/tiny.cfg" "$V/tiny.weights" -o "$TMP/tiny.cnnm"
+	cnn-darknet import "$V/tinyv1.cfg" "$V/tinyv1.weights" -o "$TMP/v1.cnnm"
+	cnn-load -c 3 "$SKIMAGE/chelsea.png" | cnn-detect -m "$TMP/tiny.cnnm" --size 160x160 -s 0.3 |
+		cnn-boxes --to csv > "$TMP/160.csv"
+	[ "$(wc -l < "$TMP/160.csv")" -gt 1 ]
+	cnn-load -c 3 "$SKIMAGE/chelsea.png" | cnn-detect -m "$TMP/v1.cnnm" --size 160x160 > /dev/null 2> "$TMP/err" && false
+	cat "$TMP/err"
+	[ "$(wc -l < "$TMP/err")" -eq 1 ]
+	grep -q "^cnn-detect: --size 160x160: layer [0-9]* \[local\]: its weight has .* only a network without such layers (fully convolutional) changes its input size$" "$TMP/err"
+	run cnn-detect -m "$TMP/tiny.cnnm" --size 160
+	[ "$status" -eq 2 ]
+}
+
 @test "[local] and [detection] (YOLOv1): darknet's detections, within 0.01 px and 1e-4" {
 	run darknet_match tinyv1 0.005 astronaut camera ihc moon
 	matches 29
