@@ -125,8 +125,8 @@ static void check_loss(struct vec_file *v, const char *line, cnn_net *net)
 	net->n = batch;
 	net->in_hand = b;
 	memcpy(l->output, out, sizeof *out * batch * s->boxes * per);
-	tap_ok(!v->bad && l->type->loss(l, net, &loss) == CNN_OK,
-	       "the loss of the batch runs: %s", v->bad ? "short vectors" : "");
+	tap_ok(!v->bad && l->type->loss(l, net, &loss) == CNN_OK, "the loss of the batch runs%s",
+	       v->bad ? " (the vectors are short)" : "");
 	for (long i = 0; i < batch * s->boxes * per; i++)
 		worst = fmax(worst, fabs(l->delta[i] - grad[i]));
 	tap_ok(fabs(loss - *want_loss) < 1e-4 * fabs(*want_loss) && worst < 1e-6,
