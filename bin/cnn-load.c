@@ -38,6 +38,11 @@ static const char help[] =
 	"                       image without one is background\n"
 	"      --list FILE      images named one per line (darknet's train.txt; paths\n"
 	"                       relative to FILE)\n"
+	"  -M, --masks DIR|CSV  each image's \"mask\" (the class of each pixel): the PNG\n"
+	"                       of the same name in DIR (VOC's JPEGImages/x.jpg and\n"
+	"                       SegmentationClass/x.png), or from CSV's \"image,mask\"\n"
+	"                       lines; palette PNGs give their indices, gray PNGs their\n"
+	"                       values; -r resizes masks by the nearest pixel\n"
 	"      --keep16         keep 16-bit PNG samples as u16 (default: scale to u8)\n"
 	"      --csv FILE       images and labels from lines \"path,label\" (paths\n"
 	"                       relative to FILE; labels numbers or class names)\n"
@@ -56,7 +61,7 @@ enum { OPT_KEEP16 = 256, OPT_CSV, OPT_CLASSES, OPT_SAVE_CLASSES, OPT_ALLOW_NONFI
 static struct {
 	int channels, keep16, text, add_path, whole, allow_nonfinite, letterbox, labels;
 	int64_t height, width;
-	const char *csv, *classes, *save_classes, *list;
+	const char *csv, *classes, *save_classes, *list, *masks;
 } opt;
 
 /* --labels: the class names to check them against, and the images that
@@ -292,15 +297,116 @@ static cnn_tensor *read_labels(const char *image, int64_t h, int64_t w)
 	return boxes;
 }
 
+/* ---------------------------------------------------------------- masks */
+
+static int is_image_name(const char *name);
+
+/* --masks CSV: the images' real paths and their masks'. */
+static struct mask_pair {
+	char *image, *mask;
+} *mask_pairs;
+static int nmask_pairs;
+
+static void read_mask_csv(const char *csv)
+{
+	FILE *f = fopen(csv, "r");
+	char *line = NULL, *base = strdup(csv), *slash;
+	size_t cap = 0;
+	int64_t lineno = 0;
+
+	if (!f)
+		die("%s: %s", csv, strerror(errno));
+	if (!base)
+		die("out of memory");
+	slash = strrchr(base, '/');
+	*(slash ? slash + 1 : base) = 0;
+	while (getline(&line, &cap, f) >= 0) {
+		char *comma, *image, *real;
+		lineno++;
+		line[strcspn(line, "\r\n")] = 0;
+		if (!line[0] || (lineno == 1 && !is_image_name(line)))
+			continue;
+		if (!(comma = strchr(line, ',')) || !comma[1])
+			die("%s: line %lld: expected image,mask", csv, (long long)lineno);
+		*comma = 0;
+		if (asprintf(&image, "%s%s", line[0] == '/' ? "" : base, line) < 0)
+			die("out of memory");
+		if (!(real = realpath(image, NULL)))
+			die("%s: line %lld: %s: %s", csv, (long long)lineno, image, strerror(errno));
+		mask_pairs = realloc(mask_pairs, (nmask_pairs + 1) * sizeof *mask_pairs);
+		if (!mask_pairs)
+			die("out of memory");
+		mask_pairs[nmask_pairs].image = real;
+		if (asprintf(&mask_pairs[nmask_pairs].mask, "%s%s", comma[1] == '/' ? "" : base,
+			     comma + 1) < 0)
+			die("out of memory");
+		nmask_pairs++;
+		free(image);
+	}
+	fclose(f);
+	free(line);
+	free(base);
+}
+
+/* The mask file of an image: its line of the CSV, or the PNG of its name
+ * (without the extension) in the --masks folder. */
+static char *mask_path(const char *image)
+{
+	const char *name = strrchr(image, '/'), *dot;
+	char *path = NULL, *real;
+
+	if (nmask_pairs) {
+		if (!(real = realpath(image, NULL)))
+			die("%s: %s", image, strerror(errno));
+		for (int i = 0; i < nmask_pairs && !path; i++)
+			if (!strcmp(real, mask_pairs[i].image) && !(path = strdup(mask_pairs[i].mask)))
+				die("out of memory");
+		free(real);
+		if (!path)
+			die("%s: %s has no line for it", image, opt.masks);
+		return path;
+	}
+	name = name ? name + 1 : image;
+	dot = strrchr(name, '.');
+	if (asprintf(&path, "%s/%.*s.png", opt.masks, (int)(dot ? dot - name : (long)strlen(name)),
+		     name) < 0)
+		die("out of memory");
+	return path;
+}
+
+/* The image's mask, the image's size (h x w before any -r), resized as
+ * the image is. */
+static cnn_tensor *read_mask(const char *image, int64_t h, int64_t w)
+{
+	char *path = mask_path(image);
+	cnn_tensor *mask = cnn_mask_load(path), *r;
+
+	if (!mask)
+		die("%s: %s", image, cnn_errmsg());
+	if (mask->dim[0] != h || mask->dim[1] != w)
+		die("%s: its mask %s is %lldx%lld, the image %lldx%lld", image, path,
+		    (long long)mask->dim[1], (long long)mask->dim[0], (long long)w, (long long)h);
+	free(path);
+	if (!opt.height || (h == opt.height && w == opt.width))
+		return mask;
+	if (!(r = cnn_mask_resize(mask, opt.height, opt.width)))
+		die("%s: %s", image, cnn_errmsg());
+	cnn_tensor_free(mask);
+	return r;
+}
+
 static void load_image(const char *path, int label)
 {
-	cnn_tensor *img = cnn_image_load(path, 0, opt.keep16), *boxes = NULL;
+	cnn_tensor *img = cnn_image_load(path, 0, opt.keep16), *boxes = NULL, *mask = NULL;
 
 	if (!img)
 		die_lib();
 	if (opt.labels)
 		boxes = read_labels(path, img->dim[1], img->dim[2]);
-	if (cnn_record_put(rec, shape_image(img, path, boxes)) || (boxes && cnn_record_put(rec, boxes)))
+	if (opt.masks)
+		mask = read_mask(path, img->dim[1], img->dim[2]);
+	if (cnn_record_put(rec, shape_image(img, path, boxes)) || (boxes && cnn_record_put(rec, boxes)) ||
+	    (mask && cnn_record_put(rec, mask)))
 		die_lib();
 	if (label >= 0)
 		put_scalar_label(label);
@@ -658,6 +764,7 @@ int main(int argc, char **argv)
 		{"labels", no_argument, 0, 'L'},
 		{"letterbox", no_argument, 0, OPT_LETTERBOX},
 		{"list", required_argument, 0, OPT_LIST},
+		{"masks", required_argument, 0, 'M'},
 		{"path", no_argument, 0, 'P'},
 		{"whole", no_argument, 0, 'w'},
 		TOOL_OUTPUT_OPTIONS, TOOL_COMMON_OPTIONS, {0, 0, 0, 0}};
@@ -666,7 +773,7 @@ int main(int argc, char **argv)
 	struct array *arrays;
 
 	tool_init("cnn-load");
-	while ((c = getopt_long(argc, argv, "Lc:r:tPwo:z:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "LM:c:r:tPwo:z:hV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': opt.channels = (int)tool_long("--channels", optarg, 1, 4); break;
 		case 'r': parse_size(optarg); break;
@@ -679,6 +786,7 @@ int main(int argc, char **argv)
 		case 'L': opt.labels = 1; break;
 		case OPT_LETTERBOX: opt.letterbox = 1; break;
 		case OPT_LIST: opt.list = optarg; break;
+		case 'M': opt.masks = optarg; break;
 		case 'P': opt.add_path = 1; break;
 		case 'w': opt.whole = 1; break;
 		case 'o': output = optarg; break;
@@ -692,6 +800,11 @@ int main(int argc, char **argv)
 		usage_error("no input files (give image files, folders, arrays, --csv or --list)");
 	if (opt.letterbox && !opt.height)
 		usage_error("--letterbox fits the images into -r HxW: give it");
+	if (opt.letterbox && opt.masks)
+		usage_error("--letterbox pads the images with gray, which is no class: resize "
+			    "images with masks by -r alone");
+	if (opt.masks && opt.text)
+		usage_error("--masks pairs images with masks; text matrices have none");
 	if (opt.classes)
 		read_class_list(opt.classes);
 	if (opt.labels && opt.classes && !(label_names = cnn_names_load(opt.classes)))
@@ -703,6 +816,14 @@ int main(int argc, char **argv)
 	tool_note_input(opt.csv);
 	tool_note_input(opt.list);
 	tool_note_input(opt.classes);
+	tool_note_input(opt.masks);
+	if (opt.masks) {
+		struct stat st;
+		if (stat(opt.masks, &st) != 0)
+			die("--masks %s: %s", opt.masks, strerror(errno));
+		if (!S_ISDIR(st.st_mode))
+			read_mask_csv(opt.masks);
+	}
 	if (opt.save_classes)
 		tool_check_output(opt.save_classes);
 	out = tool_output(output, level);
@@ -753,6 +874,11 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nclasses; i++)
 		free(class_names[i]);
 	free(class_names);
+	for (int i = 0; i < nmask_pairs; i++) {
+		free(mask_pairs[i].image);
+		free(mask_pairs[i].mask);
+	}
+	free(mask_pairs);
 	free(arrays);
 	cnn_record_free(rec);
 	return 0;

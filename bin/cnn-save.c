@@ -19,7 +19,9 @@ static const char help[] =
 	"                         out.npy            one array, records x shape\n"
 	"                         out.txt, -         numbers as text, channels\n"
 	"                                            separated by blank lines\n"
-	"  -f, --field NAME     the tensor to write (default: image)\n"
+	"  -f, --field NAME     the tensor to write (default: image); a mask (\"mask\",\n"
+	"                       \"mask_true\", \"mask_...\") goes to a palette PNG in\n"
+	"                       VOC's colours, its classes the indices\n"
 	"  -n, --start N        the first number for a %d pattern (default 0)\n"
 	"  -q, --quality Q      JPEG quality 1..100 (default 90)\n"
 	"      --rescale        map each image's min..max to 0..255 first\n"
@@ -34,6 +36,12 @@ static int has_suffix(const char *s, const char *suffix)
 	size_t a = strlen(s), b = strlen(suffix);
 
 	return a >= b && strcasecmp(s + a - b, suffix) == 0;
+}
+
+/* cnn-stream(5)'s masks, by name: their values are classes. */
+static int is_mask(const cnn_tensor *t)
+{
+	return !strcmp(t->name, "mask") || !strncmp(t->name, "mask_", 5);
 }
 
 static cnn_tensor *rescaled(const cnn_tensor *t)
@@ -158,7 +166,10 @@ int main(int argc, char **argv)
 		case NUMBERED:
 			snprintf(name, sizeof name, output, (int)(start + in.records - 1));
 			tool_check_output(name);
-			if (cnn_image_save(name, t, quality))
+			if (is_mask(t) && !has_suffix(name, ".png"))
+				die_record(&in, "%s: tensor \"%s\" is a mask: its classes go to a PNG "
+					   "file (a JPEG's would blur)", name, t->name);
+			if (is_mask(t) ? cnn_mask_save(name, t) : cnn_image_save(name, t, quality))
 				die_record(&in, "%s", cnn_errmsg());
 			break;
 		}

@@ -247,6 +247,24 @@ void cnn_image_fit_boxes(const struct cnn_input_rule *rule, int64_t src_h, int64
 void cnn_image_fit_boxes_in(const struct cnn_input_rule *rule, int64_t src_h, int64_t src_w,
 			    int64_t h, int64_t w, float *boxes, int64_t n);
 
+/* Masks (cnn-stream(5)'s "mask": the class of each pixel) in PNG files:
+ * a palette PNG's indices (VOC's SegmentationClass masks, 255 marking the
+ * pixels to ignore) or a gray PNG's values, as a u8 H x W tensor "mask"
+ * (u16 for 16-bit gray).  An RGB or gray+alpha PNG, or a JPEG, is an
+ * error: their values are colours, not classes. */
+cnn_tensor *cnn_mask_load(const char *path);
+cnn_tensor *cnn_mask_decode(const void *buf, size_t len, const char *what);
+/* A mask (H x W or 1 x H x W, whole values 0 to 255) as a palette PNG in
+ * VOC's colour map, written atomically ("-": standard output). */
+int cnn_mask_save(const char *path, const cnn_tensor *mask);
+/* VOC's colour of class k, 0 to 255 (0 black, 1 128,0,0, ... 255
+ * 224,224,192). */
+void cnn_mask_colour(int k, uint8_t rgb[3]);
+/* The last two axes resized to h x w by the nearest pixel (PyTorch's
+ * nearest-exact: the source floor((y + 0.5) in / out)), any dtype but
+ * text. */
+cnn_tensor *cnn_mask_resize(const cnn_tensor *mask, int64_t h, int64_t w);
+
 /* Convert between 1 (gray), 2 (gray+alpha), 3 (RGB) and 4 (RGBA) channels.
  * RGB to gray uses ITU-R BT.601 luma (0.299, 0.587, 0.114); dropping alpha
  * discards it; adding alpha makes it opaque (the dtype's maximum, 1.0 for

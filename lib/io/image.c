@@ -127,7 +127,7 @@ cnn_tensor *cnn_image_decode(const void *buf, size_t len, const char *what,
 		return NULL;
 	}
 	if (has_magic(p, len, "\x89PNG\r\n\x1a\n", 8)) {
-		img = cnn_png_decode(p, len, what, keep16);
+		img = cnn_png_decode(p, len, what, keep16 ? CNN_PNG_KEEP16 : 0);
 	} else if (has_magic(p, len, "\xff\xd8\xff", 3)) {
 		img = cnn_jpeg_decode(p, len, what);
 	} else {

@@ -30,9 +30,13 @@ CNN_HIDDEN void cnn_image_put_row(cnn_tensor *img, int64_t y, const void *row);
 CNN_HIDDEN void cnn_image_get_row(const cnn_tensor *img, int64_t y, void *row);
 
 /* Decoders return a tensor named "image", C x H x W, or NULL with a message
- * that starts "what: ". */
+ * that starts "what: ".  PNG's flags: CNN_PNG_KEEP16 keeps 16-bit samples
+ * (else scaled to 8 bits); CNN_PNG_INDICES keeps a palette's indices and
+ * gray's values as they are, whatever their bit depth (masks), where
+ * images expand palettes to colours and scale low depths to 0..255. */
+enum { CNN_PNG_KEEP16 = 1, CNN_PNG_INDICES = 2 };
 CNN_HIDDEN cnn_tensor *cnn_png_decode(const unsigned char *buf, size_t len,
-				      const char *what, int keep16);
+				      const char *what, int flags);
 CNN_HIDDEN cnn_tensor *cnn_jpeg_decode(const unsigned char *buf, size_t len,
 				       const char *what);
 
@@ -41,6 +45,9 @@ CNN_HIDDEN cnn_tensor *cnn_jpeg_decode(const unsigned char *buf, size_t len,
  * frees out->data whatever the result. */
 CNN_HIDDEN int cnn_png_encode(const cnn_tensor *img, struct cnn_buf *out,
 			      const char *what);
+/* A palette PNG: img u8 1 x H x W, its values indices into 256 colours. */
+CNN_HIDDEN int cnn_png_encode_palette(const cnn_tensor *img, const uint8_t (*palette)[3],
+				      struct cnn_buf *out, const char *what);
 CNN_HIDDEN int cnn_jpeg_encode(const cnn_tensor *img, int quality,
 			       struct cnn_buf *out, const char *what);
 

@@ -78,12 +78,24 @@ static void flush_mem(png_structp png)
 }
 
 /* Ask libpng for 8 or 16-bit gray, gray+alpha, RGB or RGBA, whatever the
- * file holds: palettes and low bit depths expand, tRNS becomes alpha. */
-static void set_transforms(png_structp png, png_infop info, int keep16)
+ * file holds: palettes and low bit depths expand, tRNS becomes alpha.  Or,
+ * for CNN_PNG_INDICES, a palette's indices and gray's values one a byte,
+ * as they are. */
+static void set_transforms(png_structp png, png_infop info, int flags)
 {
 	int color = png_get_color_type(png, info);
-	int depth = png_get_bit_depth(png, info);
+	int depth = png_get_bit_depth(png, info), keep16 = flags & CNN_PNG_KEEP16;
 
+	if ((flags & CNN_PNG_INDICES) &&
+	    (color == PNG_COLOR_TYPE_PALETTE || color == PNG_COLOR_TYPE_GRAY)) {
+		if (depth < 8)
+			png_set_packing(png);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		if (depth == 16)
+			png_set_swap(png);
+#endif
+		return;
+	}
 	if (color == PNG_COLOR_TYPE_PALETTE)
 		png_set_palette_to_rgb(png);
 	if (color == PNG_COLOR_TYPE_GRAY && depth < 8)
@@ -145,7 +157,7 @@ static void read_interlaced(png_structp png, cnn_tensor *img, png_uint_32 w,
 
 /* The image grows as its rows decode: PNG's zlib packs a row of zeros
  * into almost nothing, so the file's size is no bound on its picture. */
-static cnn_tensor *decode(png_structp png, png_infop info, int keep16)
+static cnn_tensor *decode(png_structp png, png_infop info, int flags)
 {
 	cnn_tensor *volatile img = NULL;
 	unsigned char *volatile row = NULL;
@@ -163,7 +175,7 @@ static cnn_tensor *decode(png_structp png, png_infop info, int keep16)
 	if ((uint64_t)w * h > CNN_IMAGE_MAX_PIXELS)
 		fail(png, "%ux%u pixels is too large (at most %llu)", (unsigned)w,
 		     (unsigned)h, (unsigned long long)CNN_IMAGE_MAX_PIXELS);
-	set_transforms(png, info, keep16);
+	set_transforms(png, info, flags);
 	png_read_update_info(png, info);
 
 	img = cnn_tensor_new3("image", png_get_bit_depth(png, info) == 16 ? CNN_U16 : CNN_U8,
@@ -190,7 +202,7 @@ static cnn_tensor *decode(png_structp png, png_infop info, int keep16)
 }
 
 cnn_tensor *cnn_png_decode(const unsigned char *buf, size_t len,
-			   const char *what, int keep16)
+			   const char *what, int flags)
 {
 	struct png_io io = {.in = buf, .len = len};
 	png_structp png;
@@ -206,7 +218,7 @@ cnn_tensor *cnn_png_decode(const unsigned char *buf, size_t len,
 		return NULL;
 	}
 	png_set_read_fn(png, &io, read_mem);
-	img = decode(png, info, keep16);
+	img = decode(png, info, flags);
 	png_destroy_read_struct(&png, &info, NULL);
 	free(io.passes);
 	if (!img)
@@ -214,7 +226,8 @@ cnn_tensor *cnn_png_decode(const unsigned char *buf, size_t len,
 	return img;
 }
 
-static int encode(png_structp png, png_infop info, const cnn_tensor *img)
+static int encode(png_structp png, png_infop info, const cnn_tensor *img,
+		  const uint8_t (*palette)[3])
 {
 	static const int color[] = {
 		PNG_COLOR_TYPE_GRAY, PNG_COLOR_TYPE_GRAY_ALPHA,
@@ -230,9 +243,15 @@ static int encode(png_structp png, png_infop info, const cnn_tensor *img)
 	}
 	if (h > PNG_UINT_31_MAX || w > PNG_UINT_31_MAX)
 		fail(png, "%lldx%lld is too large", (long long)h, (long long)w);
-	png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, depth, color[c - 1],
-		     PNG_INTERLACE_NONE, PNG_COMPRESSION_TYPE_DEFAULT,
-		     PNG_FILTER_TYPE_DEFAULT);
+	png_set_IHDR(png, info, (png_uint_32)w, (png_uint_32)h, depth,
+		     palette ? PNG_COLOR_TYPE_PALETTE : color[c - 1], PNG_INTERLACE_NONE,
+		     PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	if (palette) {
+		png_color colours[256];
+		for (int i = 0; i < 256; i++)
+			colours[i] = (png_color){palette[i][0], palette[i][1], palette[i][2]};
+		png_set_PLTE(png, info, colours, 256);
+	}
 	/* zlib's level 3 writes files about 10% larger than its default 6,
 	 * three times as fast. */
 	png_set_compression_level(png, 3);
@@ -253,7 +272,8 @@ static int encode(png_structp png, png_infop info, const cnn_tensor *img)
 	return CNN_OK;
 }
 
-int cnn_png_encode(const cnn_tensor *img, struct cnn_buf *out, const char *what)
+static int encode_to(const cnn_tensor *img, const uint8_t (*palette)[3], struct cnn_buf *out,
+		     const char *what)
 {
 	struct png_io io = {.out = out};
 	png_structp png;
@@ -268,9 +288,20 @@ int cnn_png_encode(const cnn_tensor *img, struct cnn_buf *out, const char *what)
 		return cnn_error("%s: PNG: out of memory", what);
 	}
 	png_set_write_fn(png, &io, write_mem, flush_mem);
-	rc = encode(png, info, img);
+	rc = encode(png, info, img, palette);
 	png_destroy_write_struct(&png, &info);
 	if (rc)
 		return cnn_error("%s: PNG: %s", what, io.msg);
 	return CNN_OK;
+}
+
+int cnn_png_encode(const cnn_tensor *img, struct cnn_buf *out, const char *what)
+{
+	return encode_to(img, NULL, out, what);
+}
+
+int cnn_png_encode_palette(const cnn_tensor *img, const uint8_t (*palette)[3],
+			   struct cnn_buf *out, const char *what)
+{
+	return encode_to(img, palette, out, what);
 }

@@ -251,3 +251,31 @@ square_follows() {
 	run bash -c "cat '$TMP/in.cnn' | TMPDIR='$TMP/spool' cnn-augment -r 1000 --flip | head -c 1000 > /dev/null"
 	[ -z "$(ls -A "$TMP/spool")" ]
 }
+
+# The acceptance of the segmentation issue: a palette-PNG mask through
+# load, a flip, a centre crop and a rotation by 90 degrees (nearest
+# sampling), and save: every pixel's class where the geometry puts it,
+# against the same transform done by hand on the original's numbers.
+@test "a palette-PNG mask: load, flip, crop, rotate 90, save: every class where the geometry puts it" {
+	cnn-load "$FASHION/t10k-images-idx3-ubyte.gz" "$FASHION/t10k-labels-idx1-ubyte.gz" | cnn-head -n 20 |
+		cnn-compose -B "$SKIMAGE/brick.png" -t 16 -n 1 -S 3 -o "$TMP/c.cnn"
+	mkdir "$TMP/images" "$TMP/masks"
+	cnn-save -o "$TMP/images/a.png" "$TMP/c.cnn"
+	cnn-save -f mask -o "$TMP/masks/a.png" "$TMP/c.cnn"
+	cnn-save -f mask -o - "$TMP/c.cnn" > "$TMP/before.txt"
+	cnn-load -M "$TMP/masks" "$TMP/images" | cnn-augment --flip=p=1 --crop 80x80,center --rotate 90:90 |
+		cnn-save -f mask -o "$TMP/after.png"
+	file "$TMP/after.png" | grep -q '80 x 80, 8-bit colormap'
+	mkdir "$TMP/after"
+	cp "$TMP/after.png" "$TMP/after/a.png"
+	cnn-load -M "$TMP/after" "$TMP/after/a.png" | cnn-save -f mask -o - > "$TMP/after.txt"
+	# flip: f[r][c] = o[r][95 - c]; the centre 80 x 80 crop from (8, 8);
+	# 90 degrees counter-clockwise: n[i][j] = crop[j][79 - i].
+	run awk 'NR == FNR { for (j = 1; j <= NF; j++) o[NR - 1, j - 1] = $j; next }
+		{ for (j = 1; j <= NF; j++) { r = j - 1 + 8; c = 79 - (FNR - 1) + 8
+			n++; bad += $j != o[r, 95 - c]; objects += $j != 0 } }
+		END { print n, "pixels,", objects, "of objects,", bad + 0, "misplaced" }' "$TMP/before.txt" "$TMP/after.txt"
+	echo "$output"
+	[[ "$output" =~ ^6400\ pixels,\ ([0-9]+)\ of\ objects,\ 0\ misplaced$ ]]
+	[ "${BASH_REMATCH[1]}" -gt 200 ]
+}

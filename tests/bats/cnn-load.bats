@@ -241,3 +241,51 @@ darknet_set() {
 	run cnn-load -L --list "$TMP/set/train.txt" -o "$TMP/o.cnn"
 	assert_error cnn-load "labels/0001.txt:1: the class is not a whole number from 0: "
 }
+
+# Masks from a folder by name (VOC's JPEGImages/x.jpg beside
+# SegmentationClass/x.png), or from a CSV: the palette PNG's indices as
+# "mask", the classes as they were; -r resizes them by the nearest pixel.
+masks_made() {
+	cnn-load "$FASHION/t10k-images-idx3-ubyte.gz" "$FASHION/t10k-labels-idx1-ubyte.gz" | cnn-head -n 20 |
+		cnn-compose -B "$SKIMAGE/brick.png" -t 16 -n 2 -S 3 -o "$TMP/c.cnn"
+	mkdir -p "$TMP/JPEGImages" "$TMP/SegmentationClass"
+	cnn-save -o "$TMP/JPEGImages/x%d.png" "$TMP/c.cnn"
+	cnn-save -f mask -o "$TMP/SegmentationClass/x%d.png" "$TMP/c.cnn"
+}
+
+@test "cnn-load --masks DIR|CSV: each image's palette-PNG mask as its classes; -r resizes it nearest" {
+	masks_made
+	file "$TMP/SegmentationClass/x0.png" | grep -q colormap
+	cnn-save -f mask -o - "$TMP/c.cnn" > "$TMP/want.txt"
+	cnn-load -M "$TMP/SegmentationClass" "$TMP/JPEGImages" | cnn-save -f mask -o - > "$TMP/dir.txt"
+	cmp "$TMP/want.txt" "$TMP/dir.txt"
+	printf 'image,mask\nJPEGImages/x0.png,SegmentationClass/x0.png\nJPEGImages/x1.png,SegmentationClass/x1.png\n' > "$TMP/pairs.csv"
+	cnn-load -M "$TMP/pairs.csv" "$TMP/JPEGImages/x0.png" "$TMP/JPEGImages/x1.png" | cnn-save -f mask -o - > "$TMP/csv.txt"
+	cmp "$TMP/want.txt" "$TMP/csv.txt"
+	run cnn-load -M "$TMP/SegmentationClass" -r 48 "$TMP/JPEGImages/x0.png"
+	[ "$status" -eq 0 ]
+	cnn-load -M "$TMP/SegmentationClass" -r 48 "$TMP/JPEGImages/x0.png" | cnn-info > "$TMP/info"
+	cat "$TMP/info"
+	grep -q 'mask  *u8  *48x48 ' "$TMP/info"
+	# Every other pixel of every other row: 96 to 48 by the nearest centre.
+	cnn-load -M "$TMP/SegmentationClass" -r 48 "$TMP/JPEGImages/x0.png" | cnn-save -f mask -o - > "$TMP/half.txt"
+	head -n 96 "$TMP/want.txt" | awk 'NR % 2 == 0 { for (j = 2; j <= NF; j += 2) printf "%s%s", $j, j < NF ? " " : "\n" }' > "$TMP/every-other.txt"
+	cmp "$TMP/every-other.txt" "$TMP/half.txt"
+}
+
+@test "cnn-load --masks: a missing mask, one of another size, an RGB one, a letterbox: one line each" {
+	masks_made
+	rm "$TMP/SegmentationClass/x1.png"
+	run cnn-load -M "$TMP/SegmentationClass" "$TMP/JPEGImages/x1.png"
+	assert_error cnn-load 'x1.png: .*SegmentationClass/x1.png: No such file or directory'
+	mkdir "$TMP/rgb"
+	cnn-load -c 3 "$TMP/JPEGImages/x0.png" | cnn-save -o "$TMP/rgb/x0.png"
+	run cnn-load -M "$TMP/rgb" "$TMP/JPEGImages/x0.png"
+	assert_error cnn-load 'an RGB PNG; a mask is a palette or gray PNG, its values the classes'
+	cnn-load -c 1 -r 40 "$TMP/JPEGImages/x0.png" | cnn-save -o "$TMP/SegmentationClass/x1.png"
+	run cnn-load -M "$TMP/SegmentationClass" "$TMP/JPEGImages/x1.png"
+	assert_error cnn-load 'x1.png: its mask .*x1.png is 40x40, the image 96x96'
+	run cnn-load -M "$TMP/SegmentationClass" -r 48 --letterbox "$TMP/JPEGImages/x0.png"
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"--letterbox pads the images with gray, which is no class"* ]]
+}

@@ -63,3 +63,15 @@ load helper
 	run bash -c "cnn-save -o - < /dev/null"
 	assert_error cnn-save 'empty input'
 }
+
+@test "a mask goes to a palette PNG in VOC's colours; to a JPEG it is refused" {
+	cnn-load "$FASHION/t10k-images-idx3-ubyte.gz" "$FASHION/t10k-labels-idx1-ubyte.gz" | cnn-head -n 20 |
+		cnn-compose -B "$SKIMAGE/brick.png" -t 16 -n 1 -S 3 -o "$TMP/c.cnn"
+	cnn-save -f mask -o "$TMP/m.png" "$TMP/c.cnn"
+	file "$TMP/m.png" | grep -q '96 x 96, 8-bit colormap'
+	# As a picture: class k in VOC's colour (class 1 is 128,0,0).
+	cnn-load "$TMP/m.png" | cnn-info | grep -q 'image  *u8  *3x96x96'
+	run cnn-save -f mask -o "$TMP/m.jpg" "$TMP/c.cnn"
+	assert_error cnn-save 'm.jpg: tensor "mask" is a mask: its classes go to a PNG file'
+	[ ! -e "$TMP/m.jpg" ]
+}
