@@ -229,6 +229,20 @@ static void image_seed(const char *harness, const char *file, cnn_dtype dtype, i
 	cnn_tensor_free(t);
 }
 
+/* A palette PNG, as cnn-save writes masks: classes 0 to 20 and VOC's 255. */
+static void mask_seed(void)
+{
+	int64_t dim[2] = {4, 6};
+	cnn_tensor *t = cnn_tensor_new("mask", CNN_U8, 2, dim);
+
+	if (!t)
+		fail("palette.png: %s", cnn_errmsg());
+	for (int64_t i = 0; i < 24; i++)
+		((uint8_t *)t->data)[i] = i == 0 ? 255 : (uint8_t)(i % 21);
+	check(cnn_mask_save(seed("png", "palette.png"), t), "palette.png");
+	cnn_tensor_free(t);
+}
+
 static void image_seeds(void)
 {
 	image_seed("png", "gray.png", CNN_U8, 1, 3, 4);
@@ -237,6 +251,7 @@ static void image_seeds(void)
 	image_seed("png", "rgba.png", CNN_U8, 4, 2, 2);
 	image_seed("png", "rgb16.png", CNN_U16, 3, 2, 3);
 	image_seed("png", "gray16.png", CNN_U16, 1, 3, 2);
+	mask_seed();
 	image_seed("jpeg", "gray.jpg", CNN_U8, 1, 8, 8);
 	image_seed("jpeg", "rgb.jpg", CNN_U8, 3, 16, 8);
 }
