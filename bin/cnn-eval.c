@@ -1,6 +1,8 @@
 /*
  * cnn-eval - score a classifier's predictions against the labels: accuracy,
- * top-5, the confusion matrix, precision and recall per class.
+ * top-5, the confusion matrix, precision and recall per class; or a
+ * segmentation's masks against the true ones: pixel accuracy, IoU and
+ * Dice per class and their means, the confusion over the pixels.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -14,11 +16,17 @@ static const char help[] =
 	"record of the stream in FILEs (or standard input) with its \"label\" (a class,\n"
 	"or K class weights of which the heaviest counts), and print accuracy, top-5\n"
 	"accuracy (from \"probabilities\"), the confusion matrix and per-class\n"
-	"precision, recall and F1.\n\n"
+	"precision, recall and F1.  Records with \"mask\" and \"mask_true\" (cnn-segment's)\n"
+	"are scored pixel by pixel instead: pixel accuracy, each class's IoU and Dice,\n"
+	"mean IoU and mean Dice, the confusion over the pixels.\n\n"
 	"  -n, --names FILE   class names, one per line\n"
 	"  -k, --top K        the top-K accuracy to report besides top-1 (default 5)\n"
+	"      --ignore N     masks: the true class that marks pixels not to count\n"
+	"                     (default 255, VOC's; -1: none)\n"
 	"  -q, --quiet        only the summary lines\n"
 	TOOL_COMMON_HELP;
+
+enum { OPT_IGNORE = 256 };
 
 static cnn_names *names;
 
@@ -81,6 +89,60 @@ static int true_class(const tool_input *in, const cnn_tensor *label, const cnn_t
 	return (int)heaviest(label);
 }
 
+/* The matrix, rows the true classes, columns the predicted. */
+static void print_confusion(const int64_t *confusion, int classes)
+{
+	char b1[32], b2[32];
+
+	printf("\nconfusion (rows: true class, columns: predicted)\n%-12s", "");
+	for (int j = 0; j < classes; j++)
+		printf(" %6.6s", name(j, b2, sizeof b2));
+	putchar('\n');
+	for (int k = 0; k < classes; k++) {
+		printf("%-12s", name(k, b1, sizeof b1));
+		for (int j = 0; j < classes; j++)
+			printf(" %6lld", (long long)confusion[(size_t)k * classes + j]);
+		putchar('\n');
+	}
+}
+
+/* Segmentation: the first record had mask and mask_true; so must all. */
+static void eval_masks(tool_input *in, cnn_record *rec, int ignore, int quiet)
+{
+	cnn_seg_tally *t = cnn_seg_tally_new(ignore);
+	cnn_seg_scores all;
+	char b[32];
+
+	if (!t)
+		die_lib();
+	do {
+		const cnn_tensor *m = cnn_record_get(rec, "mask"), *truth = cnn_record_get(rec, "mask_true");
+		if (!m || !truth)
+			die_record(in, "no tensor \"%s\" (the records before had masks)",
+				   m ? "mask_true" : "mask");
+		if (cnn_seg_tally_add(t, m, truth))
+			die_record(in, "%s", cnn_errmsg());
+	} while (tool_read(in, rec, 0));
+	cnn_seg_scores_all(t, &all);
+	printf("records %lld\npixels %lld\n", (long long)in->records, (long long)all.pixels);
+	printf("pixel accuracy %.4f\nmean IoU %.4f (%d classes)\nmean Dice %.4f\n", all.accuracy,
+	       all.iou, all.present, all.dice);
+	if (quiet) {
+		cnn_seg_tally_free(t);
+		return;
+	}
+	printf("\n%-12s %9s %9s %9s %10s\n", "class", "accuracy", "iou", "dice", "pixels");
+	for (int k = 0; k < cnn_seg_tally_classes(t); k++) {
+		cnn_seg_scores c;
+		cnn_seg_class_scores(t, k, &c);
+		if (c.present)
+			printf("%-12s %9.4f %9.4f %9.4f %10lld\n", name(k, b, sizeof b), c.accuracy,
+			       c.iou, c.dice, (long long)c.pixels);
+	}
+	print_confusion(cnn_seg_tally_confusion(t), cnn_seg_tally_classes(t));
+	cnn_seg_tally_free(t);
+}
+
 /* A record's true class, predicted class and whether the truth is among
  * the top k of the probabilities (-1 without them). */
 static void judge(const tool_input *in, const cnn_record *rec, int topk, int *truth,
@@ -122,12 +184,13 @@ int main(int argc, char **argv)
 		{"names", required_argument, 0, 'n'},
 		{"top", required_argument, 0, 'k'},
 		{"quiet", no_argument, 0, 'q'},
+		{"ignore", required_argument, 0, OPT_IGNORE},
 		TOOL_COMMON_OPTIONS, {0, 0, 0, 0}};
-	int topk = 5, quiet = 0, c, classes = 0;
+	int topk = 5, quiet = 0, c, classes = 0, ignore = 255;
 	int64_t *confusion = NULL, correct = 0, top = 0, with_probs = 0;
 	cnn_record *rec;
 	tool_input in;
-	char b1[32], b2[32];
+	char b1[32];
 
 	tool_init("cnn-eval");
 	while ((c = getopt_long(argc, argv, "n:k:qhV", longopts, NULL)) != -1) {
@@ -138,6 +201,7 @@ int main(int argc, char **argv)
 			break;
 		case 'k': topk = (int)tool_long("--top", optarg, 1, 1 << 20); break;
 		case 'q': quiet = 1; break;
+		case OPT_IGNORE: ignore = (int)tool_long("--ignore", optarg, -1, CNN_SEG_MAX_CLASSES - 1); break;
 		case 'h': tool_help(help);
 		case 'V': tool_version();
 		default: usage_error(NULL);
@@ -146,7 +210,14 @@ int main(int argc, char **argv)
 	tool_input_init(&in, argc - optind, argv + optind);
 	if (!(rec = cnn_record_new()))
 		die_lib();
-	while (tool_read(&in, rec, 0)) {
+	if (tool_read(&in, rec, 0) && cnn_record_get(rec, "mask") && cnn_record_get(rec, "mask_true")) {
+		eval_masks(&in, rec, ignore, quiet);
+		cnn_names_free(names);
+		cnn_record_free(rec);
+		return 0;
+	}
+	/* The first record is in hand. */
+	for (int more = in.records > 0; more; more = tool_read(&in, rec, 0)) {
 		int truth, pred = 0, in_top, need;
 		judge(&in, rec, topk, &truth, &pred, &in_top);
 		need = (truth > pred ? truth : pred) + 1;
@@ -188,16 +259,7 @@ int main(int argc, char **argv)
 			printf("%-12s %9.4f %9.4f %9.4f %8lld\n", name(k, b1, sizeof b1), p, r,
 			       p + r > 0 ? 2 * p * r / (p + r) : 0, (long long)actual);
 		}
-		printf("\nconfusion (rows: true class, columns: predicted)\n%-12s", "");
-		for (int j = 0; j < classes; j++)
-			printf(" %6.6s", name(j, b2, sizeof b2));
-		putchar('\n');
-		for (int k = 0; k < classes; k++) {
-			printf("%-12s", name(k, b1, sizeof b1));
-			for (int j = 0; j < classes; j++)
-				printf(" %6lld", (long long)confusion[(size_t)k * classes + j]);
-			putchar('\n');
-		}
+		print_confusion(confusion, classes);
 	}
 	free(confusion);
 	cnn_names_free(names);

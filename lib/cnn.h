@@ -626,6 +626,32 @@ typedef struct cnn_detmetrics {
 cnn_detmetrics *cnn_deteval_metrics(cnn_deteval *ev);
 void cnn_detmetrics_free(cnn_detmetrics *m);
 
+/* Segmentation scores (vision/segmetrics.c): the confusion of predicted
+ * against true classes over every pixel added, pixels whose true class is
+ * the ignore value (VOC's 255; -1: none) left out.  Classes are whole
+ * numbers below CNN_SEG_MAX_CLASSES; the matrix grows to the largest seen,
+ * [true][predicted]. */
+#define CNN_SEG_MAX_CLASSES 1024
+typedef struct cnn_seg_tally cnn_seg_tally;
+cnn_seg_tally *cnn_seg_tally_new(int ignore);
+void cnn_seg_tally_free(cnn_seg_tally *t);
+/* Masks of the same size, any numeric dtype. */
+int cnn_seg_tally_add(cnn_seg_tally *t, const cnn_tensor *pred, const cnn_tensor *truth);
+int cnn_seg_tally_classes(const cnn_seg_tally *t);
+const int64_t *cnn_seg_tally_confusion(const cnn_seg_tally *t);
+/* A class's (its pixels: the true ones; accuracy: its recall; IoU TP /
+ * (TP + FP + FN), Dice 2 TP / (2 TP + FP + FN); present: it occurs in the
+ * truth or the predictions) or all of them (pixels counted, pixel
+ * accuracy, and the means of IoU and Dice over the present classes, their
+ * number in present). */
+typedef struct cnn_seg_scores {
+	int64_t pixels;
+	int present;
+	double accuracy, iou, dice;
+} cnn_seg_scores;
+void cnn_seg_class_scores(const cnn_seg_tally *t, int k, cnn_seg_scores *s);
+void cnn_seg_scores_all(const cnn_seg_tally *t, cnn_seg_scores *s);
+
 /* One point of a precision-recall curve: after the detections down to and
  * including this one (best score first), tp and fp of them matched and
  * not, precision tp / (tp + fp), recall tp / ntruth. */
