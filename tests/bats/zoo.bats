@@ -68,6 +68,10 @@ params_are() {
 	params_are efficientnet 5,288,548
 }
 
+@test "U-Net (Pytorch-UNet's layout, 3 channels, 2 classes) has its 31,037,698 parameters" {
+	params_are unet 31,037,698
+}
+
 @test "the Fashion-MNIST BN net has 468,138 parameters" {
 	params_are fashion_bn 468,138
 }

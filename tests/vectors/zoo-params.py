@@ -11,6 +11,7 @@ running statistics are buffers), and a convolution followed by batch
 normalisation has no bias: so do our [convolutional] batch_normalize=1
 layers, whose bias is the shift.
 """
+import torch
 import torch.nn as nn
 import torchvision.models as tvm
 from torchvision.models.googlenet import BasicConv2d
@@ -79,6 +80,38 @@ def fashion_bn():
         nn.Dropout(0.5), nn.Linear(128, 10))
 
 
+class UNet(nn.Module):
+    """milesial/Pytorch-UNet's UNet(n_channels, n_classes, bilinear=False),
+    written out from its unet_parts.py: DoubleConv (3x3, padding 1, no bias,
+    BatchNorm2d, ReLU, twice), Down (MaxPool2d(2), DoubleConv), Up
+    (ConvTranspose2d(in, in / 2, 2, stride 2), cat([skip, up]), DoubleConv),
+    OutConv (1x1 with bias)."""
+
+    def __init__(self, n_channels=3, n_classes=2):
+        super().__init__()
+
+        def double(cin, cout):
+            return nn.Sequential(*conv_bn(cin, cout, 3), *conv_bn(cout, cout, 3))
+
+        chans = [64, 128, 256, 512, 1024]
+        self.inc = double(n_channels, 64)
+        self.downs = nn.ModuleList(nn.Sequential(nn.MaxPool2d(2), double(a, b))
+                                   for a, b in zip(chans, chans[1:]))
+        self.ups = nn.ModuleList(nn.ConvTranspose2d(c, c // 2, 2, stride=2)
+                                 for c in reversed(chans[1:]))
+        self.convs = nn.ModuleList(double(c, c // 2) for c in reversed(chans[1:]))
+        self.outc = nn.Conv2d(64, n_classes, 1)
+
+    def forward(self, x):
+        skips = [self.inc(x)]
+        for down in self.downs:
+            skips.append(down(skips[-1]))
+        x = skips.pop()
+        for up, conv in zip(self.ups, self.convs):
+            x = conv(torch.cat([skips.pop(), up(x)], dim=1))
+        return self.outc(x)
+
+
 MODELS = [
     ('lenet5', lenet5),
     ('alexnet', alexnet),
@@ -90,6 +123,7 @@ MODELS = [
     ('mobilenet_v2', lambda: tvm.mobilenet_v2(weights=None)),
     ('efficientnet', lambda: tvm.efficientnet_b0(weights=None)),
     ('fashion_bn', fashion_bn),
+    ('unet', UNet),
 ]
 
 if __name__ == '__main__':
