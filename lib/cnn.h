@@ -487,6 +487,10 @@ const char *cnn_cfg_text(const cnn_cfg *cfg);
 const char *cnn_cfg_path(const cnn_cfg *cfg);
 const char *cnn_cfg_name(const cnn_cfg_section *s);
 int cnn_cfg_line(const cnn_cfg_section *s);
+/* A section's key=value lines, in the file's order (for programs that
+ * write a cfg from another). */
+int cnn_cfg_entries(const cnn_cfg_section *s);
+const char *cnn_cfg_entry_at(const cnn_cfg_section *s, int i, const char **value);
 
 int cnn_cfg_has(cnn_cfg_section *s, const char *key);
 const char *cnn_cfg_str(cnn_cfg_section *s, const char *key, const char *dflt);
@@ -953,6 +957,13 @@ void cnn_net_input_shape(const cnn_net *net, int *c, int *h, int *w);
  * error, the network unchanged, when a layer's parameters or a loss's
  * truth depend on the size ([connected], a mask). */
 int cnn_net_resize(cnn_net *net, int h, int w);
+/* A classifier made fully convolutional (nn/fcn.c): a new network (batch
+ * 1, its weights copied) whose [connected] layers are the convolutions over
+ * their inputs that compute the same numbers, its [softmax] spatial, at an
+ * input of h x w (0: the same); on a larger input each output position is
+ * the classifier on a window of the old input's size, a stride apart (the
+ * last layer's jump). */
+cnn_net *cnn_net_convolutionalize(const cnn_net *net, int h, int w);
 long cnn_net_outputs(const cnn_net *net);       /* of the last layer, per example */
 int cnn_net_batch(const cnn_net *net);
 

@@ -256,6 +256,17 @@ const char *cnn_cfg_str(cnn_cfg_section *s, const char *key, const char *dflt)
 	return e ? e->value : dflt;
 }
 
+int cnn_cfg_entries(const cnn_cfg_section *s)
+{
+	return s->n;
+}
+
+const char *cnn_cfg_entry_at(const cnn_cfg_section *s, int i, const char **value)
+{
+	*value = s->entry[i].value;
+	return s->entry[i].key;
+}
+
 int cnn_cfg_has(cnn_cfg_section *s, const char *key)
 {
 	return find(s, key) != NULL;

@@ -18,6 +18,7 @@
 
 struct loss_state {
 	int groups;            /* softmax: independent groups of outputs */
+	int spatial;           /* softmax: over the channels at each position */
 	float temperature;
 	int cost;              /* cost: which */
 	float scale;
@@ -43,29 +44,57 @@ static int build_softmax(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 	if (!(l->state = st))
 		return cnn_error("out of memory");
 	if (cnn_cfg_int(s, "groups", 1, 1, 1 << 20, &st->groups) ||
+	    cnn_cfg_int(s, "spatial", 0, 0, 1, &st->spatial) ||
 	    cnn_cfg_float(s, "temperature", 1, 1e-6f, 1e6f, &st->temperature))
 		return CNN_ERR;
+	if (st->spatial && st->groups > 1)
+		return cnn_cfg_error(s, "spatial=1 and groups=%d: one or the other", st->groups);
 	if (l->inputs % st->groups)
 		return cnn_cfg_error(s, "%ld inputs do not split into %d groups", l->inputs,
 				     st->groups);
 	return CNN_OK;
 }
 
+/* The softmaxes of a batch: rows of size values, value i of row r at
+ * base + i * step.  groups=G: G rows an example, of consecutive values;
+ * spatial=1 (darknet's, a fully convolutional classifier's): a row for
+ * each position of each example, across the channels. */
+struct rows {
+	long rows, size, step;
+};
+
+static struct rows softmax_rows(const cnn_layer *l, const cnn_net *net)
+{
+	const struct loss_state *st = l->state;
+	long plane = (long)l->h * l->w;
+
+	if (st->spatial)
+		return (struct rows){(long)net->n * plane, l->c, plane};
+	return (struct rows){(long)net->n * st->groups, l->inputs / st->groups, 1};
+}
+
+static long row_base(const cnn_layer *l, const struct rows *g, long r)
+{
+	long plane = g->step;
+
+	return g->step == 1 ? r * g->size : r / plane * l->inputs + r % plane;
+}
+
 static int forward_softmax(cnn_layer *l, cnn_net *net)
 {
 	struct loss_state *st = l->state;
-	long size = l->inputs / st->groups, rows = (long)net->n * st->groups;
+	struct rows g = softmax_rows(l, net);
 
 	st->fused = 0;
-	for (long r = 0; r < rows; r++) {
-		const float *x = l->input + r * size;
-		float *y = l->output + r * size, max = x[0], sum = 0;
-		for (long i = 1; i < size; i++)
-			max = x[i] > max ? x[i] : max;
-		for (long i = 0; i < size; i++)
-			sum += y[i] = expf((x[i] - max) / st->temperature);
-		for (long i = 0; i < size; i++)
-			y[i] /= sum;
+	for (long r = 0; r < g.rows; r++) {
+		const float *x = l->input + row_base(l, &g, r);
+		float *y = l->output + row_base(l, &g, r), max = x[0], sum = 0;
+		for (long i = 1; i < g.size; i++)
+			max = x[i * g.step] > max ? x[i * g.step] : max;
+		for (long i = 0; i < g.size; i++)
+			sum += y[i * g.step] = expf((x[i * g.step] - max) / st->temperature);
+		for (long i = 0; i < g.size; i++)
+			y[i * g.step] /= sum;
 	}
 	return CNN_OK;
 }
@@ -92,23 +121,24 @@ static int loss_softmax(cnn_layer *l, cnn_net *net, double *loss)
 static int backward_softmax(cnn_layer *l, cnn_net *net)
 {
 	struct loss_state *st = l->state;
-	long size = l->inputs / st->groups, rows = (long)net->n * st->groups;
+	struct rows g = softmax_rows(l, net);
 
 	if (!l->input_delta)
 		return CNN_OK;
 	if (st->fused) {
-		for (long i = 0; i < rows * size; i++)
+		for (long i = 0; i < (long)net->n * l->inputs; i++)
 			l->input_delta[i] += l->delta[i];
 		return CNN_OK;
 	}
 	/* dx = p * (dy - sum(dy * p)) / temperature */
-	for (long r = 0; r < rows; r++) {
-		const float *p = l->output + r * size, *dy = l->delta + r * size;
-		float dot = 0;
-		for (long i = 0; i < size; i++)
-			dot += dy[i] * p[i];
-		for (long i = 0; i < size; i++)
-			l->input_delta[r * size + i] += p[i] * (dy[i] - dot) / st->temperature;
+	for (long r = 0; r < g.rows; r++) {
+		long at = row_base(l, &g, r);
+		const float *p = l->output + at, *dy = l->delta + at;
+		float *dx = l->input_delta + at, dot = 0;
+		for (long i = 0; i < g.size; i++)
+			dot += dy[i * g.step] * p[i * g.step];
+		for (long i = 0; i < g.size; i++)
+			dx[i * g.step] += p[i * g.step] * (dy[i * g.step] - dot) / st->temperature;
 	}
 	return CNN_OK;
 }

@@ -1,0 +1,50 @@
+load helper
+
+# The course notes' classifier at 28 x 28 (a 5x5 convolution, 2x2 pooling,
+# FC 400, FC 400, FC 10, softmax: nothing padded), trained a little.
+setup() {
+	TMP="$BATS_TEST_TMPDIR"
+	printf '[net]\nbatch=32\nchannels=1\nheight=28\nwidth=28\nlearning_rate=0.01\n' > "$TMP/notes.cfg"
+	printf '[convolutional]\nfilters=16\nsize=5\nactivation=relu\n[maxpool]\nsize=2\nstride=2\n' >> "$TMP/notes.cfg"
+	printf '[connected]\noutput=400\nactivation=relu\n[connected]\noutput=400\nactivation=relu\n' >> "$TMP/notes.cfg"
+	printf '[connected]\noutput=10\nactivation=linear\n[softmax]\n' >> "$TMP/notes.cfg"
+	cnn-load "$FASHION/t10k-images-idx3-ubyte.gz" "$FASHION/t10k-labels-idx1-ubyte.gz" | cnn-head -n 500 > "$TMP/d.cnn"
+	cnn-train -m "$TMP/notes.cfg" -o "$TMP/c.cnnm" -e 1 "$TMP/d.cnn" > /dev/null
+}
+
+@test "at the same size the fully convolutional model gives the classifier's probabilities" {
+	cnn-fcn -m "$TMP/c.cnnm" -o "$TMP/f.cnnm"
+	cnn-summary "$TMP/f.cnnm" | grep -q 'convolutional  *400x1x1  *922,000 '
+	cnn-head -n 5 "$TMP/d.cnn" | cnn-predict -m "$TMP/c.cnnm" | cnn-save -f probabilities -o - > "$TMP/a.txt"
+	cnn-head -n 5 "$TMP/d.cnn" | cnn-predict -m "$TMP/f.cnnm" -f -1 | cnn-save -f features -o - > "$TMP/b.txt"
+	cmp "$TMP/a.txt" "$TMP/b.txt"
+}
+
+# At 36 x 36 a 5 x 5 map of windows 2 pixels apart: the centre one, at
+# (4, 4), is the classifier on the centre 28 x 28 crop.
+@test "at 36x36: a 5x5 map, its centre the classifier on the centre crop" {
+	cnn-fcn -m "$TMP/c.cnnm" -s 36x36 -o "$TMP/f.cnnm"
+	cnn-summary "$TMP/f.cnnm" | grep -q 'softmax  *10x5x5 '
+	cnn-head -n 3 "$TMP/d.cnn" | cnn-augment --resize 36x36 > "$TMP/big.cnn"
+	cnn-augment --crop 28x28,center "$TMP/big.cnn" | cnn-predict -m "$TMP/c.cnnm" |
+		cnn-save -f probabilities -o - | grep -v '^$' > "$TMP/crop.txt"
+	cnn-predict -m "$TMP/f.cnnm" -f -1 "$TMP/big.cnn" | cnn-save -f features -o - |
+		awk 'BEGIN { RS = "" } { split($0, r, "\n"); split(r[3], v, " "); printf "%s%s", NR % 10 == 1 ? "" : " ", v[3]; if (NR % 10 == 0) print "" }' > "$TMP/map.txt"
+	cat "$TMP/map.txt"
+	cmp "$TMP/crop.txt" "$TMP/map.txt"
+}
+
+@test "cnn-fcn: a network without [connected], a window larger than the input, MODEL as OUTPUT: one line" {
+	printf '[net]\nchannels=1\nheight=28\nwidth=28\n[convolutional]\nfilters=10\nsize=28\n[softmax]\n' > "$TMP/conv.cfg"
+	cnn-train -m "$TMP/conv.cfg" -o "$TMP/conv.cnnm" -e 1 "$TMP/d.cnn" > /dev/null
+	run cnn-fcn -m "$TMP/conv.cnnm" -o "$TMP/x.cnnm"
+	assert_error cnn-fcn 'conv.cnnm: the network has no \[connected\] layer: it is fully convolutional already'
+	run cnn-fcn -m "$TMP/c.cnnm" -s 20x20 -o "$TMP/small.cnnm"
+	assert_error cnn-fcn 'c.cnnm: .*\[convolutional\]: input 16x8x8: kernel 12x12 .* is larger than the padded input 8x8'
+	[ ! -e "$TMP/small.cnnm" ]
+	run cnn-fcn -m "$TMP/c.cnnm" -o "$TMP/c.cnnm"
+	[ "$status" -ne 0 ]
+	cnn-summary "$TMP/c.cnnm" | grep -q 'connected'
+	run cnn-fcn -m "$TMP/c.cnnm" -s 36 -o "$TMP/x.cnnm"
+	[ "$status" -eq 2 ]
+}
