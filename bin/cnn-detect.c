@@ -23,6 +23,13 @@ static const char help[] =
 	"      --max M           keep at most M boxes per image (default: all)\n"
 	"      --raw             every box scoring above T, no NMS (for cnn-nms)\n"
 	"      --input NAME      the records' image tensor (default \"image\")\n"
+	"      --windows STRIDE  MODEL is a classifier: slide windows of its input size\n"
+	"                        over the image, STRIDE pixels apart, each through it\n"
+	"                        (--windows conv: once over the whole image made fully\n"
+	"                        convolutional, the windows its stride apart); a box for\n"
+	"                        each window whose best class scores above T\n"
+	"      --scales S,...    with --windows: the image at these scales (default 1)\n"
+	"      --background K    with --windows: class K is no object (default: none)\n"
 	"      --size WxH        run the network at this input size instead of its\n"
 	"                        cfg's (a fully convolutional one: darknet's\n"
 	"                        width= and height= changed)\n"
@@ -34,14 +41,16 @@ static const char help[] =
 	"  -j, --threads N       threads (default: all processors)\n"
 	TOOL_OUTPUT_HELP TOOL_COMMON_HELP;
 
-enum { OPT_RAW = 256, OPT_INPUT, OPT_SIZE };
+enum { OPT_RAW = 256, OPT_INPUT, OPT_SIZE, OPT_WINDOWS, OPT_SCALES, OPT_BACKGROUND };
 
 static struct {
 	const char *model, *input;
 	int raw, text, batch, iou_given, size[2];
 	cnn_names *names;
 	cnn_nms_opts nms;
-} opt = {.input = "image", .batch = 8};
+	int windows;
+	cnn_windows_opts win;
+} opt = {.input = "image", .batch = 8, .win = {.nscales = 1, .scale = {1}, .background = -1}};
 
 static cnn_net *net;
 static int in_c, in_h, in_w;
@@ -78,18 +87,42 @@ static void print_box(const float *b)
 	       round(b[1]), round((double)b[2] - b[0]), round((double)b[3] - b[1]));
 }
 
-/* Example i's boxes, in the pixels of its image (h x w), NMS'd; record
- * index of the input. */
-static void emit(cnn_writer *wr, cnn_record *rec, int i, int64_t h, int64_t w, int64_t index,
-		 double ms)
+/* --scales 1,0.75,0.5 */
+static void parse_scales(const char *arg)
 {
-	double nms;
-	cnn_tensor *found = cnn_net_detections(net, i, opt.nms.score, &nms), *kept;
-	cnn_nms_opts o = opt.nms;
+	char *end;
+	const char *p = arg;
 
-	if (!found)
-		die("record %lld: %s", (long long)index, cnn_errmsg());
-	cnn_image_fit_boxes(&rule, h, w, in_h, in_w, found->data, found->dim[0]);
+	opt.win.nscales = 0;
+	do {
+		double s = strtod(p, &end);
+		if (end == p || !(s > 0 && s <= 16) || opt.win.nscales == CNN_WINDOWS_MAX_SCALES)
+			usage_error("--scales %s: up to %d scales above 0, at most 16, separated by "
+				    "commas", arg, CNN_WINDOWS_MAX_SCALES);
+		opt.win.scale[opt.win.nscales++] = s;
+		p = end + 1;
+	} while (*end == ',');
+	if (*end)
+		usage_error("--scales %s: up to %d scales separated by commas", arg,
+			    CNN_WINDOWS_MAX_SCALES);
+}
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+/* The boxes found in a record, in its image's pixels, NMS'd at IoU nms
+ * (unless -i) and written or printed; index the record's number. */
+static void emit_boxes(cnn_writer *wr, cnn_record *rec, cnn_tensor *found, double nms,
+		       int64_t index, double ms)
+{
+	cnn_nms_opts o = opt.nms;
+	cnn_tensor *kept;
+
 	if (!opt.iou_given)
 		o.iou = nms;
 	kept = opt.raw ? found : cnn_nms_boxes(found, &o);
@@ -109,12 +142,45 @@ static void emit(cnn_writer *wr, cnn_record *rec, int i, int64_t h, int64_t w, i
 	tool_write(wr, rec);
 }
 
-static double now_ms(void)
+/* Example i of the latest forward pass: its detectors' boxes. */
+static void emit(cnn_writer *wr, cnn_record *rec, int i, int64_t h, int64_t w, int64_t index,
+		 double ms)
 {
-	struct timespec ts;
+	double nms;
+	cnn_tensor *found = cnn_net_detections(net, i, opt.nms.score, &nms);
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+	if (!found)
+		die("record %lld: %s", (long long)index, cnn_errmsg());
+	cnn_image_fit_boxes(&rule, h, w, in_h, in_w, found->data, found->dim[0]);
+	emit_boxes(wr, rec, found, nms, index, ms);
+}
+
+/* --windows: the classifier over the windows of each record's image. */
+static void slide(tool_input *in, cnn_writer *wr)
+{
+	cnn_record *rec = cnn_record_new();
+	int64_t index = 0;
+
+	if (!rec)
+		die_lib();
+	opt.win.threshold = opt.nms.score;
+	while (tool_read(in, rec, 0)) {
+		cnn_tensor *img = cnn_record_get(rec, opt.input), *t, *found;
+		char desc[128];
+		double start = now_ms();
+		if (!img)
+			die_record(in, "no tensor \"%s\"", opt.input);
+		if (img->ndim != 3 || img->dtype == CNN_TEXT)
+			die_record(in, "tensor \"%s\" is %s, not an image C x H x W", img->name,
+				   cnn_tensor_describe(img, desc, sizeof desc));
+		t = img->dim[0] == in_c ? img : cnn_image_channels(img, in_c);
+		if (!t || !(found = cnn_sliding_windows(net, t, &opt.win)))
+			die_record(in, "%s", cnn_errmsg());
+		if (t != img)
+			cnn_tensor_free(t);
+		emit_boxes(wr, rec, found, 0.45, ++index, now_ms() - start);
+	}
+	cnn_record_free(rec);
 }
 
 int main(int argc, char **argv)
@@ -125,6 +191,9 @@ int main(int argc, char **argv)
 		{"raw", no_argument, 0, OPT_RAW},
 		{"input", required_argument, 0, OPT_INPUT},
 		{"size", required_argument, 0, OPT_SIZE},
+		{"windows", required_argument, 0, OPT_WINDOWS},
+		{"scales", required_argument, 0, OPT_SCALES},
+		{"background", required_argument, 0, OPT_BACKGROUND},
 		{"text", no_argument, 0, 't'},
 		{"names", required_argument, 0, 'n'},
 		{"batch", required_argument, 0, 'b'},
@@ -151,6 +220,16 @@ int main(int argc, char **argv)
 		case 'm': opt.model = optarg; break;
 		case OPT_RAW: opt.raw = 1; break;
 		case OPT_INPUT: opt.input = optarg; break;
+		case OPT_WINDOWS:
+			opt.windows = 1;
+			opt.win.convolutional = !strcmp(optarg, "conv");
+			if (!opt.win.convolutional)
+				opt.win.stride = (int)tool_long("--windows", optarg, 1, 1 << 16);
+			break;
+		case OPT_SCALES: parse_scales(optarg); break;
+		case OPT_BACKGROUND:
+			opt.win.background = (int)tool_long("--background", optarg, 0, CNN_BOX_MAX_CLASS);
+			break;
 		case OPT_SIZE:
 			if (tool_ints("--size", optarg, opt.size, 2, 1, 1 << 16) != 2)
 				usage_error("--size: '%s' is not WxH", optarg);
@@ -175,9 +254,9 @@ int main(int argc, char **argv)
 	tool_note_input(opt.model);
 	if (!(net = cnn_net_load(opt.model, opt.batch, NULL)))
 		die_lib();
-	if (!cnn_net_detects(net))
-		die("%s: the network has no detection layer ([detection], [region], [yolo], [ssd])",
-		    opt.model);
+	if (!opt.windows && !cnn_net_detects(net))
+		die("%s: the network has no detection layer ([detection], [region], [yolo], [ssd]; "
+		    "a classifier takes --windows)", opt.model);
 	if (opt.size[0] && cnn_net_resize(net, opt.size[1], opt.size[0]))
 		die("--size %dx%d: %s", opt.size[0], opt.size[1], cnn_errmsg());
 	cnn_net_input_shape(net, &in_c, &in_h, &in_w);
@@ -186,6 +265,14 @@ int main(int argc, char **argv)
 	tool_input_init(&in, argc - optind, argv + optind);
 	if (!opt.text)
 		wr = tool_output(output, level);
+	if (opt.windows) {
+		slide(&in, wr);
+		if (wr)
+			tool_output_close(wr);
+		cnn_net_free(net);
+		cnn_names_free(opt.names);
+		return 0;
+	}
 	held = malloc(sizeof *held * opt.batch);
 	size = malloc(sizeof *size * opt.batch);
 	x = malloc(sizeof *x * opt.batch * in_c * in_h * in_w);

@@ -964,6 +964,26 @@ int cnn_net_resize(cnn_net *net, int h, int w);
  * the classifier on a window of the old input's size, a stride apart (the
  * last layer's jump). */
 cnn_net *cnn_net_convolutionalize(const cnn_net *net, int h, int w);
+
+/* Sliding-window detection with a classifier (vision/windows.c): windows
+ * of its input size over the image (C x H x W, its channels) at each
+ * scale, stride pixels apart at that scale, each through the classifier
+ * (in batches of its batch size); or, convolutional, the classifier made
+ * fully convolutional run once over the image at each scale, the windows
+ * then its own stride apart.  A box (x1, y1, x2, y2 in the image's pixels,
+ * score, class) for every window whose best class other than background
+ * (-1: none) scores above threshold; no NMS. */
+#define CNN_WINDOWS_MAX_SCALES 16
+typedef struct cnn_windows_opts {
+	int stride;
+	int nscales;
+	double scale[CNN_WINDOWS_MAX_SCALES];
+	int background;
+	double threshold;
+	int convolutional;
+} cnn_windows_opts;
+cnn_tensor *cnn_sliding_windows(cnn_net *net, const cnn_tensor *image,
+				const cnn_windows_opts *o);
 long cnn_net_outputs(const cnn_net *net);       /* of the last layer, per example */
 int cnn_net_batch(const cnn_net *net);
 
@@ -1111,6 +1131,7 @@ typedef struct cnn_layer_info {
 	int rf;                     /* receptive field, input pixels */
 	int line;                   /* of its section in the cfg */
 	const char *name;           /* its section's name=, or NULL */
+	int jump;                   /* input pixels per step of its output */
 } cnn_layer_info;
 
 int cnn_net_layers(const cnn_net *net);

@@ -837,7 +837,7 @@ void cnn_net_layer_info(const cnn_net *net, int i, cnn_layer_info *info)
 	const cnn_layer *l = &net->layer[i];
 
 	*info = (cnn_layer_info){l->type->name, l->c, l->h, l->w, l->out_c, l->out_h,
-				 l->out_w, 0, l->flops, l->rf, l->line, l->name};
+				 l->out_w, 0, l->flops, l->rf, l->line, l->name, l->jump};
 	for (int p = 0; p < l->nparam; p++)
 		if (l->param[p].grad)
 			info->params += l->param[p].count;

@@ -69,7 +69,7 @@ setup() {
 	printf '[net]\nchannels=1\nheight=2\nwidth=2\n\n[convolutional]\nname=head\nfilters=5\nsize=1\nactivation=linear\n' > "$TMP/plain.cfg"
 	cnn-import --manifest "$TMP/det.json" --cfg "$TMP/plain.cfg" --map "$TMP/det.map" -o "$TMP/plain.cnnm"
 	run cnn-detect -m "$TMP/plain.cnnm" "$TMP/image.cnn"
-	assert_error cnn-detect 'plain.cnnm: the network has no detection layer \(\[detection\], \[region\], \[yolo\], \[ssd\]\)'
+	assert_error cnn-detect 'plain.cnnm: the network has no detection layer \(\[detection\], \[region\], \[yolo\], \[ssd\]; a classifier takes --windows\)'
 	sed 's/^classes=0$/classes=2/' "$TMP/det.cfg" > "$TMP/wrong.cfg"
 	run cnn-import --manifest "$TMP/det.json" --cfg "$TMP/wrong.cfg" --map "$TMP/det.map" -o "$TMP/wrong.cnnm"
 	assert_error cnn-import 'wrong.cfg:[0-9]+: \[region\]: its input has 5 channels; num=1 anchors of 2 classes want 7 \(filters=7 in the convolution before it\)'

@@ -48,3 +48,26 @@ setup() {
 	run cnn-fcn -m "$TMP/c.cnnm" -s 36 -o "$TMP/x.cnnm"
 	[ "$status" -eq 2 ]
 }
+
+# cnn-detect --windows: every 28 x 28 window of 36 x 36 images 2 pixels
+# apart, each through the classifier, gives the boxes and scores that one
+# pass of it made fully convolutional gives; a background class never
+# shows; boxes at scale 0.8 are in the image's pixels.
+@test "cnn-detect --windows 2 and --windows conv find the same boxes; --background, --scales" {
+	cnn-head -n 3 "$TMP/d.cnn" | cnn-augment --resize 36x36 > "$TMP/big.cnn"
+	cnn-detect -m "$TMP/c.cnnm" --windows 2 --raw -s 0.3 "$TMP/big.cnn" | cnn-boxes --to csv > "$TMP/each.csv"
+	cnn-detect -m "$TMP/c.cnnm" --windows conv --raw -s 0.3 "$TMP/big.cnn" | cnn-boxes --to csv > "$TMP/conv.csv"
+	head -4 "$TMP/each.csv"
+	[ "$(wc -l < "$TMP/each.csv")" -gt 10 ]
+	cmp "$TMP/each.csv" "$TMP/conv.csv"
+	awk -F, 'NR > 1 && !($4 - $2 == 28 && $5 - $3 == 28 && $2 % 2 == 0 && $4 <= 36) { exit 1 }' "$TMP/each.csv"
+	top=$(awk -F, 'NR == 2 { print $7 }' "$TMP/each.csv")
+	cnn-detect -m "$TMP/c.cnnm" --windows conv --raw -s 0.3 --background "$top" "$TMP/big.cnn" |
+		cnn-boxes --to csv | awk -F, -v k="$top" 'NR > 1 && $7 == k { exit 1 }'
+	cnn-detect -m "$TMP/c.cnnm" --windows 2 --scales 1,0.8 -s 0.3 "$TMP/big.cnn" | cnn-boxes --to csv |
+		awk -F, 'NR > 1 && !($4 <= 36.01 && $5 <= 36.01 && ($4 - $2 == 28 || ($4 - $2 > 34.9 && $4 - $2 < 35.1))) { exit 1 }'
+	run cnn-detect -m "$TMP/c.cnnm" --windows 0 "$TMP/big.cnn"
+	[ "$status" -eq 2 ]
+	run cnn-detect -m "$TMP/c.cnnm" "$TMP/big.cnn"
+	assert_error cnn-detect 'c.cnnm: the network has no detection layer .*a classifier takes --windows'
+}
