@@ -13,7 +13,7 @@ extern const cnn_layer_type cnn_layer_convolutional, cnn_layer_deconvolutional,
 	cnn_layer_lrn, cnn_layer_normalization, cnn_layer_scale_channels, cnn_layer_l2norm,
 	cnn_layer_activation, cnn_layer_zeropad, cnn_layer_affine, cnn_layer_region,
 	cnn_layer_yolo, cnn_layer_reorg, cnn_layer_reorg3d, cnn_layer_local,
-	cnn_layer_detection, cnn_layer_ssd;
+	cnn_layer_detection, cnn_layer_ssd, cnn_layer_localization;
 
 static const struct {
 	const char *section;
@@ -46,6 +46,7 @@ static const struct {
 	{"local", &cnn_layer_local},
 	{"detection", &cnn_layer_detection},
 	{"ssd", &cnn_layer_ssd},
+	{"localization", &cnn_layer_localization},
 	{"softmax", &cnn_layer_softmax},
 	{"cost", &cnn_layer_cost},
 	{"logistic", &cnn_layer_logistic},

@@ -246,3 +246,17 @@ matches() {
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"random=0.5: 0 (off), 1 (sizes 1/1.4 to 1.4 times the input's) or the largest factor, above 1"* ]]
 }
+
+# Classification with localisation on compositions of one item each: the
+# loss falls; cnn-detect gives one box an image.
+@test "cnn-train trains [localization] (examples/detect/localization.cfg): the loss falls, one box an image" {
+	cnn-load "$FASHION/t10k-images-idx3-ubyte.gz" "$FASHION/t10k-labels-idx1-ubyte.gz" |
+		cnn-head -n 1000 | cnn-compose -B "$SKIMAGE/brick.png" -t 16 -k 1 -n 128 -S 3 -o "$TMP/c.cnn"
+	sed 's/^burn_in=.*/burn_in=0/' "$BATS_TEST_DIRNAME/../../examples/detect/localization.cfg" > "$TMP/l.cfg"
+	cnn-train -m "$TMP/l.cfg" -o "$TMP/l.cnnm" -e 4 "$TMP/c.cnn" > "$TMP/l.log"
+	cat "$TMP/l.log"
+	awk -F'loss=' '/^epoch=/ { split($2, v, " "); if (NR > 1 && !(v[1] + 0 < last)) exit 1; last = v[1] + 0 }' "$TMP/l.log"
+	cnn-head -n 5 "$TMP/c.cnn" | cnn-detect -m "$TMP/l.cnnm" -s 0 | cnn-boxes --to csv > "$TMP/b.csv"
+	cat "$TMP/b.csv"
+	[ "$(cut -d, -f1 "$TMP/b.csv" | sed 1d | tr '\n' ' ')" = "1 2 3 4 5 " ]
+}
