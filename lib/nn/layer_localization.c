@@ -11,7 +11,8 @@
  *
  * As a loss it reads boxes_true, none or one box: with a box, the
  * logistic loss of p_c against 1, half the squared error of the four box
- * values and the cross-entropy of the classes; without, only p_c's
+ * values (times coord_scale=, 1 as in the notes; YOLOv1 weighs its boxes
+ * by 5) and the cross-entropy of the classes; without, only p_c's
  * against 0 (the notes: when there is no object the rest is "don't
  * care").  The mean over the batch.  Its detection is the box (a negative
  * height or width made 0), scored p_c times the best class's probability.
@@ -24,6 +25,7 @@
 
 struct localization {
 	int classes;
+	float coord_scale;     /* the box term's weight: 1 in the notes, YOLOv1's 5 */
 	int fused;             /* delta holds dLoss/dinput */
 };
 
@@ -35,7 +37,8 @@ static int build(cnn_layer *l, cnn_net *net, cnn_cfg_section *s)
 	if (!(l->state = st))
 		return cnn_error("out of memory");
 	l->truth = (cnn_truth_field){"boxes_true", CNN_TRUTH_BOXES, CNN_BOX_FIELDS};
-	if (cnn_cfg_int(s, "classes", 1, 1, CNN_BOX_MAX_CLASS, &st->classes))
+	if (cnn_cfg_int(s, "classes", 1, 1, CNN_BOX_MAX_CLASS, &st->classes) ||
+	    cnn_cfg_float(s, "coord_scale", 1, 0, 1e6f, &st->coord_scale))
 		return CNN_ERR;
 	if (l->inputs != 5 + st->classes)
 		return cnn_cfg_error(s, "its input has %ld values; classes=%d wants %d (p_c, b_x, "
@@ -110,8 +113,8 @@ static int loss(cnn_layer *l, cnn_net *net, double *loss)
 			continue;
 		for (int k = 0; k < 4; k++) {
 			double e = y[1 + k] - box[k];
-			sum += e * e / 2;
-			d[1 + k] = (float)(e / net->n);
+			sum += st->coord_scale * e * e / 2;
+			d[1 + k] = (float)(st->coord_scale * e / net->n);
 		}
 		sum -= log(y[5 + cls] > 1e-30f || isnan(y[5 + cls]) ? y[5 + cls] : 1e-30f);
 		for (int k = 0; k < st->classes; k++)

@@ -71,6 +71,17 @@ int main(void)
 	tap_ok(fabs(loss - want) < 1e-5, "the notes' loss: %.6f (by hand %.6f): with an object "
 					 "p_c, box and class; without, p_c alone",
 	       loss, want);
+	/* coord_scale=5 weighs the box's term alone: the same weights (the
+	 * same seed), the same batch. */
+	double box = 0, weighted = NAN;
+	for (int k = 0; k < 4; k++)
+		box += (y[1 + k] - t[k]) * (y[1 + k] - t[k]) / 2 / 2;
+	cnn_cfg *cfg5 = cnn_cfg_parse(NET("coord_scale=5\n"), "t.cfg");
+	cnn_net *net5 = cfg5 ? cnn_net_new(cfg5, 0, 3) : NULL;
+	int ran = net5 && cnn_net_loss(net5, b, &weighted) == CNN_OK;
+	tap_ok(ran && fabs(weighted - (want + 4 * box)) < 1e-5,
+	       "coord_scale=5: %.6f, the box's term five times (%.6f)", weighted, want + 4 * box);
+	cnn_net_free(net5);
 	double worst = cnn_net_gradcheck(net, b, 0, 1e-3, NULL, NULL);
 	tap_ok(worst >= 0 && worst < 2e-3, "gradient check through [connected] (worst %.1e)", worst);
 	double nms;
