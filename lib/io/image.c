@@ -76,35 +76,34 @@ void cnn_image_get_row(const cnn_tensor *img, int64_t y, void *row)
 /* ---------------------------------------------------------- load, save */
 
 /* All of f, for a regular file or a pipe alike. */
-static int read_all(FILE *f, const char *what, struct cnn_buf *b)
+int cnn_file_read(const char *path, struct cnn_buf *b)
 {
+	int std = strcmp(path, "-") == 0, rc = CNN_OK;
+	const char *what = std ? "<stdin>" : path;
+	FILE *f = std ? stdin : fopen(path, "rb");
 	unsigned char chunk[65536];
 	size_t n;
 
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		if (cnn_buf_append(b, chunk, n))
-			return cnn_error_context("%s", what);
-	if (ferror(f))
+	if (!f)
 		return cnn_error("%s: %s", what, strerror(errno));
-	return CNN_OK;
+	while (rc == CNN_OK && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		if (cnn_buf_append(b, chunk, n))
+			rc = cnn_error_context("%s", what);
+	if (rc == CNN_OK && ferror(f))
+		rc = cnn_error("%s: %s", what, strerror(errno));
+	if (!std)
+		fclose(f);
+	return rc;
 }
 
 cnn_tensor *cnn_image_load(const char *path, int channels, int keep16)
 {
-	int std = strcmp(path, "-") == 0;
-	const char *what = std ? "<stdin>" : path;
 	struct cnn_buf b = {0};
 	cnn_tensor *img = NULL;
-	FILE *f = std ? stdin : fopen(path, "rb");
 
-	if (!f) {
-		cnn_error("%s: %s", what, strerror(errno));
-		return NULL;
-	}
-	if (read_all(f, what, &b) == CNN_OK)
-		img = cnn_image_decode(b.data, b.len, what, channels, keep16);
-	if (!std)
-		fclose(f);
+	if (cnn_file_read(path, &b) == CNN_OK)
+		img = cnn_image_decode(b.data, b.len, strcmp(path, "-") ? path : "<stdin>", channels,
+				       keep16);
 	free(b.data);
 	return img;
 }
@@ -151,7 +150,7 @@ static int is_jpeg_name(const char *path)
 	       (strcasecmp(dot, ".jpg") == 0 || strcasecmp(dot, ".jpeg") == 0);
 }
 
-static int write_all(const char *path, const struct cnn_buf *b)
+int cnn_file_write(const char *path, const struct cnn_buf *b)
 {
 	cnn_outfile *o = cnn_outfile_open(path, 0);
 
@@ -231,7 +230,7 @@ int cnn_image_save(const char *path, const cnn_tensor *img, int quality)
 	else
 		rc = cnn_png_encode(&view, &b, what);
 	if (rc == CNN_OK)
-		rc = write_all(path, &b);
+		rc = cnn_file_write(path, &b);
 	cnn_tensor_free(owned);
 	free(b.data);
 	return rc;

@@ -23,6 +23,10 @@ struct cnn_buf {
 
 /* Append n bytes; CNN_ERR (message set) when out of memory. */
 CNN_HIDDEN int cnn_buf_append(struct cnn_buf *b, const void *p, size_t n);
+/* A whole file into b ("-": standard input), and b into a file written
+ * atomically ("-": standard output); errors name the file. */
+CNN_HIDDEN int cnn_file_read(const char *path, struct cnn_buf *b);
+CNN_HIDDEN int cnn_file_write(const char *path, const struct cnn_buf *b);
 
 /* Scatter an interleaved row (native-endian for u16) into row y of the
  * planes of a u8 or u16 C x H x W image, and gather it back. */

@@ -9,7 +9,6 @@
  * the classes back as they were.  A mask is resized by taking the nearest
  * pixel: a blend of two classes is no class.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,24 +56,11 @@ cnn_tensor *cnn_mask_decode(const void *buf, size_t len, const char *what)
 
 cnn_tensor *cnn_mask_load(const char *path)
 {
-	FILE *f = fopen(path, "rb");
 	struct cnn_buf b = {0};
-	unsigned char chunk[65536];
 	cnn_tensor *mask = NULL;
-	size_t n;
 
-	if (!f) {
-		cnn_error("%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		if (cnn_buf_append(&b, chunk, n))
-			break;
-	if (ferror(f))
-		cnn_error("%s: %s", path, strerror(errno));
-	else if (!n)
-		mask = cnn_mask_decode(b.data, b.len, path);
-	fclose(f);
+	if (cnn_file_read(path, &b) == CNN_OK)
+		mask = cnn_mask_decode(b.data, b.len, strcmp(path, "-") ? path : "<stdin>");
 	free(b.data);
 	return mask;
 }
@@ -116,22 +102,15 @@ int cnn_mask_save(const char *path, const cnn_tensor *mask)
 	uint8_t palette[256][3];
 	struct cnn_buf b = {0};
 	cnn_tensor *t = as_indices(mask, what);
-	cnn_outfile *o;
-	int rc = CNN_ERR;
+	int rc;
 
 	if (!t)
 		return CNN_ERR;
 	for (int k = 0; k < 256; k++)
 		cnn_mask_colour(k, palette[k]);
-	if (cnn_png_encode_palette(t, (const uint8_t (*)[3])palette, &b, what) == CNN_OK &&
-	    (o = cnn_outfile_open(path, 0))) {
-		if (fwrite(b.data, 1, b.len, cnn_outfile_stream(o)) == b.len) {
-			rc = cnn_outfile_commit(o);
-		} else {
-			cnn_error("%s: write error: %s", what, strerror(errno));
-			cnn_outfile_discard(o);
-		}
-	}
+	rc = cnn_png_encode_palette(t, (const uint8_t (*)[3])palette, &b, what);
+	if (rc == CNN_OK)
+		rc = cnn_file_write(path, &b);
 	cnn_tensor_free(t);
 	free(b.data);
 	return rc;

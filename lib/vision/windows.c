@@ -14,33 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cnn.h"
-
-/* Box rows, growing. */
-struct rows {
-	float *v;
-	int64_t n, cap;
-};
-
-static int add(struct rows *r, double x1, double y1, double x2, double y2, double p, int k)
-{
-	if (r->n == r->cap) {
-		int64_t cap = r->cap ? 2 * r->cap : 64;
-		float *v = realloc(r->v, sizeof(float) * CNN_BOX_FIELDS * cap);
-		if (!v)
-			return cnn_error("out of memory");
-		r->v = v;
-		r->cap = cap;
-	}
-	float *b = r->v + r->n++ * CNN_BOX_FIELDS;
-	b[0] = (float)x1;
-	b[1] = (float)y1;
-	b[2] = (float)x2;
-	b[3] = (float)y2;
-	b[4] = (float)p;
-	b[5] = (float)k;
-	return CNN_OK;
-}
+#include "nn/net.h"
 
 /* The best class of a window's k scores (each step floats apart), not the
  * background; -1 when none passes the threshold. */
@@ -60,7 +34,7 @@ static int best(const float *p, long k, long step, const cnn_windows_opts *o, fl
 /* Every window of img (the image at this scale, f32 on the network's
  * scale) through the classifier, batch by batch. */
 static int each_window(cnn_net *net, const cnn_tensor *img, double scale,
-		       const cnn_windows_opts *o, struct rows *out)
+		       const cnn_windows_opts *o, cnn_box_rows *out)
 {
 	int c, h, w, batch = cnn_net_batch(net), n = 0;
 	int64_t H = img->dim[1], W = img->dim[2], at[1024][2];
@@ -92,9 +66,10 @@ static int each_window(cnn_net *net, const cnn_tensor *img, double scale,
 			for (int i = 0; i < n; i++) {
 				float score;
 				int cls = best(p + i * k, k, 1, o, &score);
-				if (cls >= 0 && add(out, at[i][1] / scale, at[i][0] / scale,
-						    (at[i][1] + w) / scale, (at[i][0] + h) / scale,
-						    score, cls)) {
+				if (cls >= 0 &&
+				    cnn_box_rows_add(out, at[i][1] / scale, at[i][0] / scale,
+						     (at[i][1] + w) / scale, (at[i][0] + h) / scale, score,
+						     cls)) {
 					free(x);
 					return CNN_ERR;
 				}
@@ -108,7 +83,7 @@ static int each_window(cnn_net *net, const cnn_tensor *img, double scale,
 /* The whole image through the classifier made fully convolutional: its
  * map's position (i, j) is the window at (j, i) times its stride. */
 static int one_pass(const cnn_net *net, const cnn_tensor *img, double scale,
-		    const cnn_windows_opts *o, struct rows *out)
+		    const cnn_windows_opts *o, cnn_box_rows *out)
 {
 	int c, h, w, mc, mh, mw;
 	cnn_net *fcn = cnn_net_convolutionalize(net, (int)img->dim[1], (int)img->dim[2]);
@@ -131,8 +106,8 @@ static int one_pass(const cnn_net *net, const cnn_tensor *img, double scale,
 			int cls = best(map + (long)i * mw + j, mc, (long)mh * mw, o, &score);
 			double x = (double)j * info.jump, y = (double)i * info.jump;
 			if (cls >= 0)
-				ret = add(out, x / scale, y / scale, (x + w) / scale, (y + h) / scale, score,
-					  cls);
+				ret = cnn_box_rows_add(out, x / scale, y / scale, (x + w) / scale,
+						       (y + h) / scale, score, cls);
 		}
 	cnn_net_free(fcn);
 	return ret;
@@ -142,7 +117,7 @@ cnn_tensor *cnn_sliding_windows(cnn_net *net, const cnn_tensor *image,
 				const cnn_windows_opts *o)
 {
 	static const cnn_input_rule stretch = {CNN_RESIZE_DEFAULT, CNN_PAD_NONE};
-	struct rows out = {0};
+	cnn_box_rows out = {0};
 	cnn_tensor *boxes = NULL;
 	int c, h, w, ret = CNN_OK;
 
@@ -158,13 +133,13 @@ cnn_tensor *cnn_sliding_windows(cnn_net *net, const cnn_tensor *image,
 			continue; /* no window fits */
 		/* At its own size the image is only made f32 on the network's scale. */
 		if (!(img = cnn_image_fit(image, H, W, &stretch)))
-			return free(out.v), NULL;
+			return free(out.row), NULL;
 		ret = o->convolutional ? one_pass(net, img, scale, o, &out)
 				       : each_window(net, img, scale, o, &out);
 		cnn_tensor_free(img);
 	}
 	if (ret == CNN_OK && (boxes = cnn_boxes_new("boxes", out.n)) && out.n)
-		memcpy(boxes->data, out.v, sizeof(float) * CNN_BOX_FIELDS * out.n);
-	free(out.v);
+		memcpy(boxes->data, out.row, sizeof(float) * CNN_BOX_FIELDS * out.n);
+	free(out.row);
 	return boxes;
 }
