@@ -2,8 +2,9 @@
  * cfg.c - fuzz the cfg parser and the building of a network from what it
  * parsed, as cnn-train does with batch 1 (weights drawn, so that every
  * layer's initialisation runs too), layer names and references
- * (layerref.c) included; then, as multi-scale training does, the network
- * resized larger and back (cnn_net_resize).
+ * (layerref.c) and the layers' own small parsers (layer_ssd.c's
+ * aspect_ratios=) included; then, as multi-scale training does, the
+ * network resized larger and back (cnn_net_resize).
  */
 #include <stdlib.h>
 
